@@ -1,0 +1,277 @@
+"""Writes on accounts, persons, households and consents. Each one is audited."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guichet.accounts.enums import RENTING, ConsentPurpose, Role
+from guichet.accounts.models import (
+    Consent,
+    Household,
+    HouseholdDraft,
+    HouseholdMember,
+    MonthlyResource,
+    Person,
+    User,
+)
+from guichet.audit.enums import AuditAction
+from guichet.audit.services import event_record
+from guichet.core import ratelimit
+
+EMAIL_VERIFY_SALT = "guichet.accounts.email-verify"
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, first_name: str, last_name: str) -> User:
+    """Create a citizen account and its person, then send the email verification link."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("Un compte existe déjà avec cette adresse.")})
+    user = User(email=email, role=Role.CITIZEN)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    person = Person.objects.create(user=user, first_name=first_name.strip(), last_name=last_name.strip())
+    event_record(action=AuditAction.REGISTERED, actor=person, subject=person, target=user)
+    transaction.on_commit(lambda: email_verification_send(user=user))
+    return user
+
+
+def email_verification_token(user: User) -> str:
+    return signing.dumps({"u": str(user.public_id), "e": user.email}, salt=EMAIL_VERIFY_SALT)
+
+
+def email_verification_send(*, user: User) -> None:
+    """Email the verification link (the token is signed, never stored)."""
+    link = settings.SITE_URL + reverse("accounts:verify_email", args=[email_verification_token(user)])
+    context = {"user": user, "link": link, "days": settings.EMAIL_VERIFICATION_MAX_AGE // 86400}
+    send_mail(
+        subject=_("Guichet : confirmez votre adresse électronique"),
+        message=render_to_string("accounts/email/verify_email.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address as verified; raises ValidationError on a bad or expired link."""
+    try:
+        payload = signing.loads(token, salt=EMAIL_VERIFY_SALT, max_age=settings.EMAIL_VERIFICATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("Ce lien a expiré. Demandez-en un nouveau.")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("Ce lien n'est pas valide.")) from exc
+    user = User.objects.select_for_update().filter(public_id=payload.get("u"), email=payload.get("e")).first()
+    if user is None:
+        raise ValidationError(_("Ce lien n'est pas valide."))
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+        event_record(action=AuditAction.EMAIL_VERIFIED, actor=user, subject=user, target=user)
+    return user
+
+
+@transaction.atomic
+def person_update(*, person: Person, data: dict[str, Any], by: User) -> Person:
+    """Update a person's profile fields; the audit event names the fields changed, not their values."""
+    changed = sorted(field for field, value in data.items() if getattr(person, field) != value)
+    for field in changed:
+        setattr(person, field, data[field])
+    if changed:
+        person.full_clean()
+        person.save(update_fields=[*changed, "updated_at"])
+        event_record(
+            action=AuditAction.PROFILE_UPDATED, actor=by, subject=person, target=person, data={"fields": changed}
+        )
+    return person
+
+
+@transaction.atomic
+def user_role_set(*, user: User, role: Role, by: User) -> User:
+    """Change a user's role (audited with the old and new role)."""
+    previous = User.objects.select_for_update().get(pk=user.pk).role
+    if previous != role:
+        user.role = role
+        user.save(update_fields=["role"])
+        event_record(
+            action=AuditAction.ROLE_CHANGED,
+            actor=by,
+            subject=user,
+            target=user,
+            data={"from": previous, "to": str(role)},
+        )
+    return user
+
+
+@transaction.atomic
+def household_draft_save(*, person: Person, step: int, data: dict[str, Any]) -> HouseholdDraft:
+    """Keep the household form in progress (no audit: nothing is applied until confirmed)."""
+    draft, _created = HouseholdDraft.objects.update_or_create(person=person, defaults={"data": data, "step": step})
+    return draft
+
+
+def _money(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    return Decimal(str(value))
+
+
+@transaction.atomic
+def household_save(*, person: Person, data: dict[str, Any], by: User) -> Household:
+    """Replace the person's household with the confirmed form data and drop the draft.
+
+    ``data`` has the shape the household form produces: ``housing`` (commune_insee, housing, monthly_rent),
+    ``members`` (relationship, first_name, birth_date, situation; the first is the person), ``resources``
+    (member index → month "YYYY-MM" → kind → amount) and ``taxes`` (last_year_taxable_income).
+    """
+    housing, taxes = data["housing"], data.get("taxes", {})
+    rent = _money(housing.get("monthly_rent")) if housing["housing"] in RENTING else None
+    household, created = Household.objects.select_for_update().update_or_create(
+        person=person,
+        defaults={
+            "commune_insee": housing["commune_insee"],
+            "housing": housing["housing"],
+            "monthly_rent": rent,
+            "last_year_taxable_income": _money(taxes.get("last_year_taxable_income")),
+        },
+    )
+    household.full_clean()
+    household.members.all().delete()
+    resources = data.get("resources", {})
+    for index, member_data in enumerate(data["members"]):
+        member = HouseholdMember.objects.create(
+            household=household,
+            position=index,
+            relationship=member_data["relationship"],
+            first_name=member_data["first_name"],
+            birth_date=datetime.date.fromisoformat(member_data["birth_date"]),
+            situation=member_data["situation"],
+        )
+        rows = [
+            MonthlyResource(
+                member=member,
+                month=datetime.date.fromisoformat(f"{month}-01"),
+                kind=kind,
+                amount=Decimal(str(amount)),
+            )
+            for month, by_kind in resources.get(str(index), {}).items()
+            for kind, amount in by_kind.items()
+            if amount not in (None, "") and Decimal(str(amount)) > 0
+        ]
+        MonthlyResource.objects.bulk_create(rows)
+    HouseholdDraft.objects.filter(person=person).delete()
+    event_record(
+        action=AuditAction.HOUSEHOLD_UPDATED,
+        actor=by,
+        subject=person,
+        target=person,
+        data={"created": created, "members": len(data["members"])},
+    )
+    return household
+
+
+@transaction.atomic
+def consent_give(*, person: Person, purpose: ConsentPurpose, by: User) -> Consent:
+    """Record a consent for one purpose (one active consent per purpose)."""
+    existing = Consent.objects.select_for_update().active().for_person(person).filter(purpose=purpose).first()
+    if existing is not None:
+        return existing
+    consent = Consent.objects.create(person=person, purpose=purpose)
+    event_record(
+        action=AuditAction.CONSENT_GIVEN, actor=by, subject=person, target=consent, data={"purpose": str(purpose)}
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, consent: Consent, by: User) -> Consent:
+    """Withdraw a consent; the record stays, with the date of withdrawal."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        raise ValidationError(_("Ce consentement a déjà été retiré."))
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at", "updated_at"])
+    event_record(
+        action=AuditAction.CONSENT_WITHDRAWN,
+        actor=by,
+        subject=consent.person,
+        target=consent,
+        data={"purpose": consent.purpose},
+    )
+    return consent
+
+
+class LoginRefused(Exception):
+    """A login attempt refused, with the message to show the person."""
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.locked = locked
+
+
+def _login_key(email: str, ip: str) -> str:
+    return ratelimit.make_key("login", email.strip().lower(), ip)
+
+
+def login_attempt(*, request: HttpRequest, email: str, password: str) -> User:
+    """Check a password login, counting failures per (account, IP) pair, and open the session.
+
+    Failures are never counted per IP alone: a France Services counter puts many people behind one address.
+    If the counter store is down, logins are refused rather than left unprotected.
+    """
+    key = _login_key(email, ratelimit.client_ip(request))
+    target = User.objects.filter(email__iexact=email.strip()).first()
+    if ratelimit.is_limited(key, settings.LOGIN_MAX_FAILURES):
+        event_record(action=AuditAction.LOGIN_LOCKED, subject=target)
+        minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
+        raise LoginRefused(
+            _(
+                "Trop de tentatives pour ce compte depuis cet appareil. Réessayez dans %(minutes)d minutes "
+                "ou réinitialisez votre mot de passe."
+            )
+            % {"minutes": minutes},
+            locked=True,
+        )
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        ratelimit.hit(key, settings.LOGIN_LOCKOUT_SECONDS)
+        event_record(action=AuditAction.LOGIN_FAILED, subject=target)
+        raise LoginRefused(_("Adresse électronique ou mot de passe incorrect."))
+    if user.email_verified_at is None:
+        raise LoginRefused(
+            _("Votre adresse n'est pas encore vérifiée. Ouvrez le lien reçu par courriel ou demandez-en un nouveau.")
+        )
+    ratelimit.reset(key)
+    login(request, user)  # rotates the session key: no session fixation
+    event_record(action=AuditAction.LOGIN, actor=user, subject=user)
+    return user
+
+
+def logout_user(*, request: HttpRequest) -> None:
+    user = request.user
+    if user.is_authenticated:
+        event_record(action=AuditAction.LOGOUT, actor=user, subject=user)
+    logout(request)
+
+
+def password_reset_recorded(*, user: User) -> None:
+    event_record(action=AuditAction.PASSWORD_RESET, actor=user, subject=user, target=user)
+
+
+def password_change_recorded(*, user: User) -> None:
+    event_record(action=AuditAction.PASSWORD_CHANGED, actor=user, subject=user, target=user)

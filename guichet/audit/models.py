@@ -1,0 +1,63 @@
+"""The audit journal: append-only, hash-chained.
+
+Each row stores the hash of the previous row and its own SHA-256 over a canonical JSON form, so that
+modifying, deleting or reordering rows breaks the chain. UPDATE and DELETE are refused by database
+triggers (see the migrations), not only by the ORM. People appear only through pseudonymous ids.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from guichet.audit.enums import AuditAction
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def about(self, pseudonym: Any) -> "AuditEventQuerySet":
+        """Events done by or concerning one person, for their own journal."""
+        return self.filter(models.Q(actor=pseudonym) | models.Q(subject=pseudonym))
+
+
+class AuditEvent(models.Model):
+    seq = models.PositiveBigIntegerField(_("numéro"), unique=True)
+    created_at = models.DateTimeField(_("date"))
+    actor = models.UUIDField(_("auteur (pseudonyme)"), null=True, blank=True, db_index=True)
+    subject = models.UUIDField(_("personne concernée (pseudonyme)"), null=True, blank=True, db_index=True)
+    action = models.CharField(_("action"), max_length=48, choices=AuditAction.choices)
+    target_type = models.CharField(_("type d'objet"), max_length=64, blank=True)
+    target_id = models.CharField(_("objet"), max_length=64, blank=True)
+    data = models.JSONField(_("détails"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("événements d'audit")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def canonical(self) -> bytes:
+        payload = {
+            "seq": self.seq,
+            "created_at": self.created_at.isoformat(),
+            "actor": str(self.actor) if self.actor else None,
+            "subject": str(self.subject) if self.subject else None,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
