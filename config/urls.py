@@ -10,7 +10,11 @@ urlpatterns = [
     path("compte/", include("guichet.accounts.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # One login for everyone, with its brute-force protection: the admin uses it too.
-    path("admin/login/", public(RedirectView.as_view(pattern_name="accounts:login", query_string=True))),
+    path(
+        "admin/login/",
+        public(RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+        name="admin_login",
+    ),
     path("admin/", admin.site.urls),
 ]
 handler400 = "guichet.core.errors.bad_request"

@@ -28,15 +28,24 @@ def _not_in_future(value: datetime.date) -> None:
         raise forms.ValidationError(_("Cette date est trop ancienne."))
 
 
+class MoneyField(forms.DecimalField):
+    """An amount in euros as people type it: "1 450,50", "1450.5" or "1 450 €" all work."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "").strip()
+            value = value.replace(",", ".")
+        return super().to_python(value)
+
+
 def money_field(label: str, required: bool = False) -> forms.DecimalField:
-    return forms.DecimalField(
+    return MoneyField(
         label=label,
         required=required,
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0"),
         max_value=MAX_AMOUNT,
-        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 

@@ -30,6 +30,12 @@ from guichet.catalog.models import Commune
 from guichet.core import ratelimit
 from guichet.core.policy import public, require
 
+
+def _posted(request: HttpRequest):
+    """The submitted data, or None on GET (an empty POST must still bind the form and show its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
 # --- Registration, email verification, login ---
 
 
@@ -37,7 +43,7 @@ from guichet.core.policy import public, require
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         key = ratelimit.make_key("register", ratelimit.client_ip(request))
         if ratelimit.is_limited(key, 20) or not ratelimit.hit(key, 3600):
@@ -85,7 +91,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    form = ResendVerificationForm(request.POST or None)
+    form = ResendVerificationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
         key = ratelimit.make_key("verify-resend", email, ratelimit.client_ip(request))
@@ -102,7 +108,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 @public
 def login_view(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(request.POST or None)
+    form = LoginForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.login_attempt(
@@ -145,8 +151,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             return self.form_invalid(form)
         return super().form_valid(form)
 
-    def get_email_options(self):
-        return {**super().get_email_options(), "extra_email_context": {"site_url": settings.SITE_URL}}
+    extra_email_context = {"site_url": settings.SITE_URL}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -209,7 +214,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require(is_citizen)
 def profile_edit(request: HttpRequest) -> HttpResponse:
     person = request.user.person
-    form = ProfileForm(request.POST or None, instance=person)
+    form = ProfileForm(_posted(request), instance=person)
     if request.method == "POST" and form.is_valid():
         # The form is bound to the instance: read the values it cleaned, the service applies them.
         person.refresh_from_db()

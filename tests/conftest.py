@@ -1,0 +1,81 @@
+import importlib
+
+import pytest
+from django.db import connection
+
+from guichet.catalog.demo import load as load_territory
+from tests.factories import PASSWORD, UserFactory
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing passwords properly is slow by design; tests create many accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations_compiled():
+    """The English catalogue is compiled from locale/*.po, as `guichet demo` does (.mo files are not committed)."""
+    from django.core.management import call_command
+
+    call_command("compilemessages", verbosity=0, ignore=[".venv", "node_modules"])
+
+
+@pytest.fixture
+def territory(db):
+    load_territory()
+
+
+@pytest.fixture
+def citizen(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def citizen_client(client, citizen):
+    client.force_login(citizen)
+    return client
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+# The audit journal refuses DELETE and TRUNCATE in the database itself. Tests that commit for real
+# (browser tests, live server) end with a flush of every table: the triggers are lifted just for that
+# flush, then put back. Autouse fixtures are set up in the order declared, so they are torn down in
+# reverse: the lift happens before pytest-django's flush, the restore after it.
+_TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
+
+
+def _is_transactional(request) -> bool:
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_restored_after_flush(request):
+    yield
+    if _is_transactional(request):
+        _audit_triggers(lifted=False)
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_lifted_for_flush(request):
+    if not _is_transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    _audit_triggers(lifted=True)
+
+
+def _audit_triggers(*, lifted: bool) -> None:
+    if connection.vendor == "postgresql":
+        statements = [f"ALTER TABLE audit_auditevent {'DISABLE' if lifted else 'ENABLE'} TRIGGER USER"]
+    else:
+        statements = _TRIGGERS.SQLITE_BACKWARD if lifted else _TRIGGERS.SQLITE_FORWARD
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
