@@ -99,7 +99,7 @@ def test_every_route_has_a_policy():
     missing = [
         (name, route) for name, route, _p in all_routes() if not name.startswith("admin:") and name not in POLICY
     ]
-    assert missing == [], "Declare an access policy in tests/test_routes.py for: %s" % missing
+    assert missing == [], f"Declare an access policy in tests/test_routes.py for: {missing}"
     unknown = set(POLICY) - {name for name, _r, _p in all_routes()}
     assert unknown == set()
 

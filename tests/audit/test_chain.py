@@ -102,11 +102,11 @@ def test_reordered_rows_are_detected(chain):
     _raw("UPDATE audit_auditevent SET hash = 'swap' WHERE seq = 3")
     _raw(
         "UPDATE audit_auditevent SET action = %s, data = %s, hash = %s, prev_hash = %s WHERE seq = 2",
-        [second.action, '{"n": "%s"}' % second.data["n"], second.hash, second.prev_hash],
+        [second.action, '{{"n": "{}"}}'.format(second.data["n"]), second.hash, second.prev_hash],
     )
     _raw(
         "UPDATE audit_auditevent SET action = %s, data = %s, hash = %s, prev_hash = %s WHERE seq = 3",
-        [first.action, '{"n": "%s"}' % first.data["n"], first.hash, first.prev_hash],
+        [first.action, '{{"n": "{}"}}'.format(first.data["n"]), first.hash, first.prev_hash],
     )
     assert audit_chain_verify().broken_seq == 2
 
