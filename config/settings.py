@@ -44,10 +44,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "guichet.core",
     "guichet.accounts",
     "guichet.audit",
     "guichet.catalog",
+    "guichet.rights",
+    "guichet.notifications",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +67,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Second factor and session lifetimes (guichet/accounts/middleware.py): after auth and messages.
+    "django_otp.middleware.OTPMiddleware",
+    "guichet.accounts.middleware.SessionLimitsMiddleware",
+    "guichet.accounts.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -124,6 +135,67 @@ EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
+# Sessions: staff sessions end after inactivity and at most after a working day; citizens stay logged in
+# up to SESSION_COOKIE_AGE (7 days) from their login.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
+
+# Second factor (TOTP) for every staff role. Failed codes allowed per account before a pause.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Guichet"
+OTP_MAX_FAILURES = env_int("OTP_MAX_FAILURES", 5)
+OTP_LOCKOUT_SECONDS = env_int("OTP_LOCKOUT_SECONDS", 15 * 60)
+OTP_BACKUP_CODES = 10
+
+# OpenID Connect login (FranceConnect or any compatible provider). Off unless a client id and an issuer or
+# a discovery URL are set. The endpoints and keys come from the discovery document.
+OIDC_ISSUER = (env_str("OIDC_ISSUER") or "").rstrip("/")
+OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL") or (
+    f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else ""
+)
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID") or ""
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET") or ""
+OIDC_SCOPES = env_str("OIDC_SCOPES") or "openid given_name family_name birthdate birthplace email"
+OIDC_ACR_VALUES = env_str("OIDC_ACR_VALUES") or ""
+OIDC_SIGNING_ALGORITHMS = env_list("OIDC_SIGNING_ALGORITHMS", ["RS256", "ES256"])
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME") or "FranceConnect"
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10)
+OIDC_CLOCK_SKEW_SECONDS = env_int("OIDC_CLOCK_SKEW_SECONDS", 60)
+OIDC_VERIFY_TLS = env_bool("OIDC_VERIFY_TLS", True)
+
+# Requests per minute and per client address on the public rights API (each one runs a simulation).
+RIGHTS_API_RATE_LIMIT = env_int("RIGHTS_API_RATE_LIMIT", 60)
+# Load the rights engine and run a first calculation when a server process starts (see config/wsgi.py).
+RIGHTS_WARM_UP = env_bool("RIGHTS_WARM_UP", True)
+
+# Background tasks (Django's tasks API): in the database, run by `guichet db_worker`; at once in the demo.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND")
+        or ("django_tasks.backends.immediate.ImmediateBackend" if DEBUG else "django_tasks_db.backend.DatabaseBackend")
+    }
+}
+
+# Notifications: one backend per channel. SMS go through a gateway interface; the fake one keeps them in memory.
+NOTIFICATION_CHANNELS = {
+    "email": "guichet.notifications.channels.email.EmailChannel",
+    "sms": "guichet.notifications.channels.sms.SmsChannel",
+    "postal": "guichet.notifications.channels.postal.PostalChannel",
+}
+SMS_GATEWAY = env_str("SMS_GATEWAY") or "guichet.notifications.channels.sms.FakeSmsGateway"
+# No SMS between these hours (local time): they wait until the end of the quiet period.
+NOTIFICATION_QUIET_HOURS = (env_int("QUIET_HOURS_START", 21), env_int("QUIET_HOURS_END", 8))
+
+# Appointments: a seat freed by a cancellation goes back on sale after a random delay (minutes), and
+# availability searches and bookings are limited per account and per client address (fail closed).
+APPOINTMENTS_RELEASE_DELAY_MINUTES = (
+    env_int("APPOINTMENTS_RELEASE_DELAY_MIN", 5),
+    env_int("APPOINTMENTS_RELEASE_DELAY_MAX", 30),
+)
+APPOINTMENTS_SEARCHES_PER_ACCOUNT = env_int("APPOINTMENTS_SEARCHES_PER_ACCOUNT", 60)  # per 10 minutes
+APPOINTMENTS_SEARCHES_PER_IP = env_int("APPOINTMENTS_SEARCHES_PER_IP", 600)  # per 10 minutes
+APPOINTMENTS_BOOKINGS_PER_ACCOUNT = env_int("APPOINTMENTS_BOOKINGS_PER_ACCOUNT", 10)  # per day
+APPOINTMENTS_BOOKINGS_PER_IP = env_int("APPOINTMENTS_BOOKINGS_PER_IP", 100)  # per hour
+
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
@@ -165,6 +237,15 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def _oidc_origin() -> list[str]:
+    from urllib.parse import urlsplit
+
+    url = urlsplit(OIDC_ISSUER or OIDC_DISCOVERY_URL)
+    return [f"{url.scheme}://{url.netloc}"] if url.scheme and url.netloc else []
+
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -173,7 +254,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # Logging out of the identity provider is a redirect after the logout form: its origin must be allowed.
+        "form-action": [SELF, *_oidc_origin()],
         "frame-ancestors": [NONE],
     }
 }
@@ -183,5 +265,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "numexpr": {"level": "WARNING"}},
 }

@@ -4,10 +4,14 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from guichet.core.policy import public
+from guichet.rights import api as rights_api
 
 urlpatterns = [
     path("", include("guichet.core.urls")),
     path("compte/", include("guichet.accounts.urls")),
+    path("droits/", include("guichet.rights.urls")),
+    path("notifications/", include("guichet.notifications.urls")),
+    path("api/v1/", rights_api.urls()),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # One login for everyone, with its brute-force protection: the admin uses it too.
     path(

@@ -52,3 +52,21 @@ def household_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def login_verified(client, user):
+    """Log ``user`` in as a full login would: staff roles have also passed their second factor (TOTP)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from guichet.accounts.permissions import needs_second_factor
+
+    client.force_login(user)
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -1,14 +1,35 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from guichet.accounts import services
-from guichet.accounts.models import Consent, Household, HouseholdMember, Person, User
+from guichet.accounts import otp, services
+from guichet.accounts.models import (
+    VERIFIED_IDENTITY_FIELDS,
+    Consent,
+    Household,
+    HouseholdMember,
+    OidcIdentity,
+    Person,
+    User,
+)
 
 
-class PersonInline(admin.StackedInline):
+class VerifiedIdentityReadOnly:
+    """Identity certified by FranceConnect is read-only for agents and admins too."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        person = obj if isinstance(obj, Person) else getattr(obj, "person", None)
+        if person is not None and person.identity_verified:
+            fields += [f for f in VERIFIED_IDENTITY_FIELDS if f not in fields]
+        return fields
+
+
+class PersonInline(VerifiedIdentityReadOnly, admin.StackedInline):
     model = Person
     can_delete = False
-    fields = ["first_name", "last_name", "birth_date", "phone", "contact_channel"]
+    fields = ["first_name", "last_name", "birth_date", "birth_place", "phone", "contact_channel"]
 
 
 @admin.register(User)
@@ -25,6 +46,25 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
     inlines = [PersonInline]
+    actions = ["reset_second_factor"]
+
+    @admin.action(description=_("Réinitialiser le second facteur (téléphone perdu)"))
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            otp.otp_devices_reset(user=user, by=request.user)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Second facteur réinitialisé pour %(count)d compte : il en activera un nouveau à sa prochaine "
+                "connexion.",
+                "Second facteur réinitialisé pour %(count)d comptes : ils en activeront un nouveau à leur prochaine "
+                "connexion.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
         # Role changes go through the service so that they are audited.
@@ -48,7 +88,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(VerifiedIdentityReadOnly, admin.ModelAdmin):
     list_display = ["last_name", "first_name", "contact_channel"]
     search_fields = ["last_name", "first_name"]
 
@@ -57,3 +97,12 @@ class PersonAdmin(admin.ModelAdmin):
 class ConsentAdmin(admin.ModelAdmin):
     list_display = ["person", "purpose", "given_at", "withdrawn_at"]
     list_filter = ["purpose"]
+
+
+@admin.register(OidcIdentity)
+class OidcIdentityAdmin(admin.ModelAdmin):
+    list_display = ["user", "issuer", "last_login_at"]
+    readonly_fields = ["user", "issuer", "subject", "last_login_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from guichet.accounts.enums import RENTING, ConsentPurpose, Housing, Relationship, ResourceKind, Situation
-from guichet.accounts.models import Person, insee_validator
+from guichet.accounts.models import VERIFIED_IDENTITY_FIELDS, Person, insee_validator
 
 MAX_MEMBERS = 12
 MAX_AMOUNT = Decimal("1000000")
@@ -82,6 +82,15 @@ class LoginForm(forms.Form):
     )
 
 
+class OtpForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code à usage unique"),
+        max_length=20,
+        help_text=_("Les 6 chiffres affichés par votre application, ou l'un de vos codes de secours."),
+        widget=forms.TextInput({"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
 class ResendVerificationForm(forms.Form):
     email = forms.EmailField(label=_("Adresse électronique"), widget=forms.EmailInput({"autocomplete": "email"}))
 
@@ -112,6 +121,15 @@ class ProfileForm(forms.ModelForm):
             "postal_code": forms.TextInput({"autocomplete": "postal-code", "inputmode": "numeric"}),
             "city": forms.TextInput({"autocomplete": "address-level2"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.identity_verified:
+            # Certified by the identity provider: shown, never taken from the posted data.
+            for name in VERIFIED_IDENTITY_FIELDS:
+                if name in self.fields:
+                    self.fields[name].disabled = True
+                    self.fields[name].help_text = _("Vérifié par FranceConnect : ne peut pas être modifié ici.")
 
     def clean(self):
         cleaned = super().clean()

@@ -88,6 +88,15 @@ class Person(PublicModel):
     first_name = models.CharField(_("prénom"), max_length=150)
     last_name = models.CharField(_("nom"), max_length=150)
     birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
+    birth_place = models.CharField(
+        _("lieu de naissance (code INSEE)"),
+        max_length=5,
+        blank=True,
+        help_text=_("Code INSEE de la commune de naissance."),
+    )
+    # Identity fields certified by an identity provider (FranceConnect): read-only for the person and for agents.
+    identity_verified_at = models.DateTimeField(_("identité vérifiée le"), null=True, blank=True)
+    identity_verified_by = models.CharField(_("identité vérifiée par"), max_length=200, blank=True)
     phone = models.CharField(_("téléphone"), max_length=20, blank=True)
     address_line = models.CharField(_("adresse"), max_length=250, blank=True)
     postal_code = models.CharField(
@@ -113,6 +122,44 @@ class Person(PublicModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def identity_verified(self) -> bool:
+        return self.identity_verified_at is not None
+
+
+# Person fields an identity provider certifies; once verified they can no longer be edited by hand.
+VERIFIED_IDENTITY_FIELDS = ("first_name", "last_name", "birth_date", "birth_place")
+
+
+class OidcIdentityQuerySet(models.QuerySet["OidcIdentity"]):
+    def for_claims(self, issuer: str, subject: str) -> "OidcIdentityQuerySet":
+        return self.filter(issuer=issuer, subject=subject)
+
+
+class OidcIdentity(TimestampedModel):
+    """An account at an OpenID Connect provider (FranceConnect), linked to one user.
+
+    Identified by (issuer, subject), never by email: an email match alone never links an identity.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="oidc_identities")
+    issuer = models.CharField(_("fournisseur d'identité"), max_length=200)
+    subject = models.CharField(_("identifiant chez le fournisseur"), max_length=255)
+    last_login_at = models.DateTimeField(_("dernière connexion"), null=True, blank=True)
+
+    objects = OidcIdentityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("identité FranceConnect")
+        verbose_name_plural = _("identités FranceConnect")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique_subject"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="oidc_identity_one_per_user_and_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject}"
 
 
 class Household(TimestampedModel):

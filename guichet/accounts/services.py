@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 
 from guichet.accounts.enums import RENTING, ConsentPurpose, Role
 from guichet.accounts.models import (
+    VERIFIED_IDENTITY_FIELDS,
     Consent,
     Household,
     HouseholdDraft,
     HouseholdMember,
     MonthlyResource,
+    OidcIdentity,
     Person,
     User,
 )
@@ -87,7 +89,12 @@ def email_verify(*, token: str) -> User:
 
 @transaction.atomic
 def person_update(*, person: Person, data: dict[str, Any], by: User) -> Person:
-    """Update a person's profile fields; the audit event names the fields changed, not their values."""
+    """Update a person's profile fields; the audit event names the fields changed, not their values.
+
+    Identity fields certified by FranceConnect are never changed here.
+    """
+    if person.identity_verified:
+        data = {field: value for field, value in data.items() if field not in VERIFIED_IDENTITY_FIELDS}
     changed = sorted(field for field, value in data.items() if getattr(person, field) != value)
     for field in changed:
         setattr(person, field, data[field])
@@ -262,11 +269,143 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> User:
     return user
 
 
-def logout_user(*, request: HttpRequest) -> None:
+def logout_user(*, request: HttpRequest) -> str | None:
+    """End the local session; returns the provider's end-session URL when the session came from OIDC."""
+    from guichet.accounts import oidc
+
     user = request.user
+    id_token = request.session.get(oidc.ID_TOKEN_KEY)
     if user.is_authenticated:
         event_record(action=AuditAction.LOGOUT, actor=user, subject=user)
     logout(request)
+    return oidc.end_session_url(request, id_token) if id_token and oidc.is_configured() else None
+
+
+# --- OpenID Connect (FranceConnect) ---
+
+
+class OidcRefused(Exception):
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+
+
+def _parse_birthdate(value: Any) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None  # FranceConnect sends "YYYY-MM-00" when the day of birth is unknown
+
+
+def _verified_identity(claims: dict[str, Any]) -> dict[str, Any]:
+    def text(name: str, size: int) -> str:
+        value = claims.get(name)
+        return value.strip()[:size] if isinstance(value, str) else ""
+
+    return {
+        "first_name": text("given_name", 150),
+        "last_name": text("family_name", 150),
+        "birth_date": _parse_birthdate(claims.get("birthdate")),
+        "birth_place": text("birthplace", 5),
+    }
+
+
+def _identity_apply(person: Person, claims: dict[str, Any], by: User) -> None:
+    identity = _verified_identity(claims)
+    changed = sorted(field for field in VERIFIED_IDENTITY_FIELDS if getattr(person, field) != identity[field])
+    for field in changed:
+        setattr(person, field, identity[field])
+    person.identity_verified_at = timezone.now()
+    person.identity_verified_by = claims["iss"][:200]
+    person.save(update_fields=[*changed, "identity_verified_at", "identity_verified_by", "updated_at"])
+    if changed:
+        event_record(
+            action=AuditAction.PROFILE_UPDATED,
+            actor=by,
+            subject=person,
+            target=person,
+            data={"fields": changed, "source": "oidc"},
+        )
+
+
+@transaction.atomic
+def oidc_login(*, request: HttpRequest, claims: dict[str, Any], id_token: str) -> User:
+    """Log in with a verified OIDC identity: the linked account, or a new citizen account.
+
+    An email address already used by another account is never enough to log into it.
+    """
+    issuer, subject = claims["iss"], claims["sub"]
+    identity = OidcIdentity.objects.select_for_update().for_claims(issuer, subject).select_related("user").first()
+    if identity is not None:
+        user = identity.user
+        if not user.is_active:
+            raise OidcRefused("inactive", _("Ce compte est désactivé."))
+        identity.last_login_at = timezone.now()
+        identity.save(update_fields=["last_login_at", "updated_at"])
+        if hasattr(user, "person"):
+            _identity_apply(user.person, claims, user)
+        created = False
+    else:
+        email = claims.get("email")
+        if not isinstance(email, str) or "@" not in email:
+            raise OidcRefused(
+                "email_missing",
+                _("Le fournisseur d'identité n'a pas transmis d'adresse électronique : le compte ne peut être créé."),
+            )
+        email = email.strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise OidcRefused(
+                "email_taken",
+                _(
+                    "Un compte Guichet existe déjà avec l'adresse électronique transmise par %(provider)s. "
+                    "Par sécurité, il n'y est pas relié automatiquement : connectez-vous avec votre mot de passe, "
+                    "puis liez votre identité %(provider)s depuis « Mon compte »."
+                )
+                % {"provider": settings.OIDC_PROVIDER_NAME},
+            )
+        user = User.objects.create_user(email, password=None, role=Role.CITIZEN, email_verified_at=timezone.now())
+        identity_fields = _verified_identity(claims)
+        person = Person.objects.create(user=user, **identity_fields)
+        _identity_apply(person, claims, user)
+        OidcIdentity.objects.create(
+            user=user, issuer=issuer[:200], subject=subject[:255], last_login_at=timezone.now()
+        )
+        event_record(action=AuditAction.REGISTERED, actor=person, subject=person, target=user, data={"source": "oidc"})
+        created = True
+    login(request, user, backend="guichet.accounts.backends.EmailBackend")  # rotates the session key
+    from guichet.accounts.oidc import ID_TOKEN_KEY
+
+    request.session[ID_TOKEN_KEY] = id_token
+    event_record(action=AuditAction.OIDC_LOGIN, actor=user, subject=user, data={"created": created})
+    return user
+
+
+@transaction.atomic
+def oidc_link(*, user: User, claims: dict[str, Any]) -> OidcIdentity:
+    """Link a verified OIDC identity to the logged-in citizen's account, on their explicit request."""
+    issuer, subject = claims["iss"], claims["sub"]
+    existing = OidcIdentity.objects.select_for_update().for_claims(issuer, subject).first()
+    if existing is not None and existing.user_id != user.pk:
+        raise OidcRefused(
+            "identity_taken",
+            _("Cette identité %(provider)s est déjà liée à un autre compte Guichet.")
+            % {"provider": settings.OIDC_PROVIDER_NAME},
+        )
+    if existing is None and OidcIdentity.objects.filter(user=user, issuer=issuer).exists():
+        raise OidcRefused(
+            "already_linked",
+            _("Votre compte est déjà lié à une autre identité %(provider)s.")
+            % {"provider": settings.OIDC_PROVIDER_NAME},
+        )
+    identity = existing or OidcIdentity.objects.create(user=user, issuer=issuer[:200], subject=subject[:255])
+    _identity_apply(user.person, claims, user)
+    event_record(action=AuditAction.OIDC_LINKED, actor=user, subject=user, target=user)
+    return identity
+
+
+def oidc_refusal_record(*, reason: str) -> None:
+    event_record(action=AuditAction.OIDC_LOGIN_REFUSED, data={"reason": reason})
 
 
 def password_reset_recorded(*, user: User) -> None:

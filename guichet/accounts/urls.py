@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guichet.accounts import views
+from guichet.accounts import security_views, views
 
 app_name = "accounts"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("verification/<str:token>/", views.verify_email, name="verify_email"),
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
+    path("securite/activation/", security_views.otp_setup, name="otp_setup"),
+    path("securite/verification/", security_views.otp_verify, name="otp_verify"),
+    path("franceconnect/", security_views.oidc_start, name="oidc_start"),
+    path("franceconnect/retour/", security_views.oidc_callback, name="oidc_callback"),
+    path("franceconnect/lier/", security_views.oidc_link, name="oidc_link"),
     path("mot-de-passe/oublie/", views.password_reset, name="password_reset"),
     path("mot-de-passe/oublie/envoye/", views.password_reset_done, name="password_reset_done"),
     path("mot-de-passe/nouveau/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),

@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guichet.accounts import household_form, services
+from guichet.accounts import household_form, oidc, services
 from guichet.accounts.enums import ConsentPurpose, ResourceKind
 from guichet.accounts.forms import (
     HousingForm,
@@ -23,6 +23,7 @@ from guichet.accounts.forms import (
     TaxesForm,
     last_twelve_months,
 )
+from guichet.accounts.middleware import second_factor_exempt
 from guichet.accounts.models import Consent, Household, HouseholdDraft, HouseholdMember, User
 from guichet.accounts.permissions import is_citizen
 from guichet.audit.models import AuditEvent
@@ -121,7 +122,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if next_url and _is_safe(request, next_url):
                 return redirect(next_url)
             return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "next": request.GET.get("next", ""),
+            "oidc_enabled": oidc.is_configured(),
+            "oidc_provider": settings.OIDC_PROVIDER_NAME,
+        },
+    )
 
 
 def _is_safe(request: HttpRequest, url: str) -> bool:
@@ -131,11 +141,13 @@ def _is_safe(request: HttpRequest, url: str) -> bool:
 
 
 @public
+@second_factor_exempt
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    services.logout_user(request=request)
+    provider_logout = services.logout_user(request=request)
     messages.info(request, _("Vous êtes déconnecté(e)."))
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    # Logged in with FranceConnect: end the provider's session too, which then sends the person back here.
+    return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -207,6 +219,8 @@ def profile(request: HttpRequest) -> HttpResponse:
             "household": household,
             "commune_name": communes.get(household.commune_insee) if household else None,
             "has_draft": person is not None and HouseholdDraft.objects.filter(person=person).exists(),
+            "oidc_enabled": oidc.is_configured(),
+            "oidc_linked": request.user.oidc_identities.exists(),
         },
     )
 

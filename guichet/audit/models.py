@@ -28,7 +28,8 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("date"))
     actor = models.UUIDField(_("auteur (pseudonyme)"), null=True, blank=True, db_index=True)
     subject = models.UUIDField(_("personne concernée (pseudonyme)"), null=True, blank=True, db_index=True)
-    action = models.CharField(_("action"), max_length=48, choices=AuditAction.choices)
+    # No `choices` here: new actions are added to AuditAction without a migration each time.
+    action = models.CharField(_("action"), max_length=48)
     target_type = models.CharField(_("type d'objet"), max_length=64, blank=True)
     target_id = models.CharField(_("objet"), max_length=64, blank=True)
     data = models.JSONField(_("détails"), default=dict)
@@ -44,6 +45,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return str(AuditAction(self.action).label) if self.action in AuditAction.values else self.action
 
     def canonical(self) -> bytes:
         payload = {

@@ -3,7 +3,7 @@ from django.test import Client
 
 from guichet.accounts.models import Consent, Person
 from guichet.audit.models import AuditEvent
-from tests.factories import UserFactory
+from tests.factories import UserFactory, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_the_journal_lists_only_my_events(citizen_client):
 def test_a_role_change_in_the_admin_is_audited(client):
     admin = UserFactory(admin=True)
     target = UserFactory()
-    client.force_login(admin)
+    login_verified(client, admin)
     response = client.post(
         f"/admin/accounts/user/{target.pk}/change/",
         {

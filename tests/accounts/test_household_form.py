@@ -202,9 +202,9 @@ def test_the_draft_can_be_discarded(citizen_client, territory):
 
 
 def test_staff_cannot_use_the_citizen_household_form(client, territory):
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, login_verified
 
-    client.force_login(UserFactory(agent=True))
+    login_verified(client, UserFactory(agent=True))
     assert client.get("/compte/foyer/etape/1/").status_code == 403
 
 

@@ -1,0 +1,90 @@
+"""The process-wide OpenFisca-France tax and benefit system.
+
+Loading OpenFisca-France takes a few seconds (it parses thousands of variables and parameters), and the first
+calculation is slower still because formulas and parameters are resolved lazily. One system is therefore shared by
+the whole process, loaded once under a lock, and ``warm_up()`` is called at start-up so that no user pays that cost.
+The system is read-only once loaded, so simulations built on it from several threads are safe.
+"""
+
+import threading
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openfisca_core.taxbenefitsystems import TaxBenefitSystem
+
+_lock = threading.Lock()
+_system: "TaxBenefitSystem | None" = None
+
+
+def get_tax_benefit_system() -> "TaxBenefitSystem":
+    """Return the shared OpenFisca-France system, loading it on first use (thread-safe)."""
+    global _system
+    system = _system
+    if system is not None:
+        return system
+    with _lock:
+        if _system is None:
+            # Imported here: importing openfisca_france is itself slow, and most processes (migrations, shell)
+            # never compute a right.
+            from openfisca_france import CountryTaxBenefitSystem
+
+            _system = CountryTaxBenefitSystem()
+        return _system
+
+
+def is_loaded() -> bool:
+    """Whether the system has already been loaded in this process."""
+    return _system is not None
+
+
+def warm_up(period_month: str = "2025-01") -> None:
+    """Load the system and run one small calculation of every catalogued aid, so formulas are resolved."""
+    # Late import: calculate imports this module.
+    from guichet.rights.engine.calculate import calculate_households
+    from guichet.rights.engine.situation import HouseholdInput, MemberInput
+
+    get_tax_benefit_system()
+    household = HouseholdInput(
+        members=[MemberInput(id="warm-up", relationship="self", birth_date="1980-01-01", situation="employed")],
+        housing="tenant",
+        monthly_rent=500,
+        commune_insee="69123",
+    )
+    calculate_households([household], period_month)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # pragma: no cover - both are hard dependencies
+        return "unknown"
+
+
+ENGINE_NAME = "openfisca-core"
+MODEL_NAME = "openfisca-france"
+ENGINE_VERSION = _version(ENGINE_NAME)
+MODEL_VERSION = _version(MODEL_NAME)
+
+
+def versions() -> dict[str, str]:
+    """The engine and model versions, stored with every result so it can be recomputed identically."""
+    return {
+        "engine": ENGINE_NAME,
+        "engine_version": ENGINE_VERSION,
+        "model": MODEL_NAME,
+        "model_version": MODEL_VERSION,
+    }
+
+
+def ensure_django_settings() -> None:
+    """Configure minimal Django settings when the engine runs outside Django (scripts, benchmarks).
+
+    User-facing strings are lazy translations; without settings they could not be rendered. Inside Guichet the
+    project's settings are already configured and this does nothing.
+    """
+    from django.conf import settings
+
+    if not settings.configured:
+        # Without i18n, gettext returns the French source strings, which are what we want here.
+        settings.configure(USE_I18N=False, LANGUAGE_CODE="fr")

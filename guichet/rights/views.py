@@ -1,0 +1,246 @@
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from guichet.accounts import household_form
+from guichet.accounts import services as account_services
+from guichet.accounts.forms import HousingForm, MemberFormSet, SelfMemberForm
+from guichet.accounts.models import Household
+from guichet.accounts.permissions import is_citizen
+from guichet.catalog.models import Commune
+from guichet.core.policy import public, require
+from guichet.rights import questionnaire, results, services
+from guichet.rights.engine.benefits import BENEFITS_BY_ID
+from guichet.rights.engine.local import local_aids
+from guichet.rights.engine.situation import InvalidHousehold
+from guichet.rights.enums import SimulationChannel
+from guichet.rights.explanations import explain
+from guichet.rights.models import SavedSimulation
+from guichet.rights.permissions import can_save_simulation
+from guichet.rights.questionnaire import SESSION_KEY, STEP_COUNT, STEPS, AverageResourcesForm
+
+
+def _state(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_KEY) or {"data": {}, "step": 1}
+
+
+def _store(request: HttpRequest, state: dict) -> None:
+    state.pop("result", None)  # answers changed: the cached result no longer holds
+    request.session[SESSION_KEY] = state
+
+
+def _household(request: HttpRequest) -> Household | None:
+    person = getattr(request.user, "person", None) if is_citizen(request.user) else None
+    return Household.objects.filter(person=person).first() if person else None
+
+
+@public
+def start(request: HttpRequest) -> HttpResponse:
+    household = _household(request)
+    context = {"household": household, "state": request.session.get(SESSION_KEY), "step_count": STEP_COUNT}
+    if household is not None:
+        communes = dict(Commune.objects.values_list("insee_code", "name"))
+        context["recap"] = household_form.recap(household_form.initial_data(request.user.person), communes)
+    return render(request, "rights/start.html", context)
+
+
+@public
+@require_POST
+def begin(request: HttpRequest) -> HttpResponse:
+    """Start a questionnaire: empty, or prefilled from the saved household to confirm or correct."""
+    source = request.POST.get("source", "empty")
+    household = _household(request) if source != "empty" else None
+    data = household_form.initial_data(request.user.person) if household else {}
+    # "household": the saved household as it is; "correct": prefilled, to confirm or correct; "empty": from scratch.
+    state = {"data": data, "step": STEP_COUNT + 1 if household else 1, "source": source if household else "empty"}
+    _store(request, state)
+    if household and source == "household":
+        return redirect("rights:results")
+    return redirect("rights:step", step=1)
+
+
+@public
+def step(request: HttpRequest, step: int) -> HttpResponse:
+    state = _state(request)
+    if not 1 <= step <= STEP_COUNT or step > state["step"]:
+        return redirect("rights:step", step=min(state["step"], STEP_COUNT))
+    data = dict(state["data"])
+    members = data.get("members") or []
+    post = request.POST if request.method == "POST" else None
+    action = request.POST.get("action", "next")
+    context: dict = {}
+    if step == 1:
+        form = HousingForm(post, initial=data.get("housing") or {}, communes=_communes())
+        valid = post is not None and form.is_valid()
+        if valid:
+            data["housing"] = form.to_data()
+        context["form"] = form
+    elif step == 2:
+        self_form = SelfMemberForm(post, initial=members[0] if members else {}, prefix="self")
+        if post is not None and action == "add_member":
+            formset = _formset_plus_one(post, members)
+            return render(request, "rights/step.html", _context(step, {"self_form": self_form, "formset": formset}))
+        extra = 1 if post is None and len(members) <= 1 else 0
+        formset_class = type("Members", (MemberFormSet,), {"extra": extra}) if extra else MemberFormSet
+        formset = formset_class(post, initial=members[1:], prefix="members")
+        valid = post is not None and self_form.is_valid() and formset.is_valid()
+        if valid:
+            data["members"] = [self_form.to_data(), *formset.to_data()]
+            count = len(data["members"])
+            data["resources"] = {k: v for k, v in (data.get("resources") or {}).items() if int(k) < count}
+        context.update(self_form=self_form, formset=formset)
+    else:
+        form = AverageResourcesForm(post, initial=AverageResourcesForm.initial_from(data), members=members)
+        valid = post is not None and form.is_valid()
+        if valid:
+            data["resources"], data["taxes"] = form.to_data()
+        context["form"] = form
+    if post is not None:
+        if action == "previous":
+            if valid:
+                _store(request, {**state, "data": data})
+            return redirect("rights:step", step=max(step - 1, 1))
+        if valid:
+            _store(request, {**state, "data": data, "step": max(state["step"], step + 1)})
+            if step == STEP_COUNT:
+                return redirect("rights:results")
+            return redirect("rights:step", step=step + 1)
+    return render(request, "rights/step.html", _context(step, context))
+
+
+def _communes() -> list[tuple[str, str]]:
+    return Commune.objects.choices()
+
+
+def _formset_plus_one(post, members: list[dict]):
+    data = post.copy()
+    try:
+        total = int(data.get("members-TOTAL_FORMS", 0))
+    except ValueError:
+        total = 0
+    data["members-TOTAL_FORMS"] = str(min(max(total, 0) + 1, MemberFormSet.max_num))
+    return MemberFormSet(data, initial=members[1:], prefix="members")
+
+
+def _context(step: int, context: dict) -> dict:
+    return {**context, "step": STEPS[step - 1], "steps": STEPS, "step_count": STEP_COUNT}
+
+
+def _computed(request: HttpRequest):
+    """(household input, engine result, presented result) for the questionnaire in the session, or None."""
+    state = _state(request)
+    try:
+        household = questionnaire.household_input(state["data"])
+    except InvalidHousehold:
+        return None
+    period = questionnaire.current_period()
+    result = results.compute(household, period)
+    if not state.get("recorded"):
+        pseudonym = request.user.person.pseudonym if is_citizen(request.user) else uuid.uuid4()
+        channel = SimulationChannel.ACCOUNT if is_citizen(request.user) else SimulationChannel.ANONYMOUS
+        services.take_up_record_simulated(result=result, pseudonym=pseudonym, channel=channel)
+        request.session[SESSION_KEY] = {**state, "recorded": True}
+    names = {str(index): member["first_name"] for index, member in enumerate(state["data"]["members"])}
+    return household, result, results.present(result, household, names)
+
+
+@public
+def results_view(request: HttpRequest) -> HttpResponse:
+    computed = _computed(request)
+    if computed is None:
+        messages.info(request, _("Répondez d'abord aux questions pour connaître vos droits."))
+        return redirect("rights:start")
+    _household_input, result, shown = computed
+    state = _state(request)
+    return render(
+        request,
+        "rights/results.html",
+        {
+            "shown": shown,
+            "result": result,
+            "can_save": can_save_simulation(request.user),
+            "can_update_household": is_citizen(request.user) and state.get("source") != "household",
+            "from_household": state.get("source") == "household",
+        },
+    )
+
+
+@public
+def results_pdf(request: HttpRequest) -> HttpResponse:
+    computed = _computed(request)
+    if computed is None:
+        return redirect("rights:start")
+    _household_input, result, shown = computed
+    from weasyprint import HTML
+
+    html = render_to_string("rights/results_pdf.html", {"shown": shown, "result": result}, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="mes-droits-{result.period}.pdf"'
+    return response
+
+
+@public
+def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
+    if benefit_id not in BENEFITS_BY_ID and benefit_id not in local_aids():
+        raise Http404
+    state = _state(request)
+    try:
+        household = questionnaire.household_input(state["data"])
+    except InvalidHousehold:
+        return redirect("rights:start")
+    summary = explain(household, benefit_id, questionnaire.current_period())
+    names = {str(index): member["first_name"] for index, member in enumerate(state["data"]["members"])}
+    for member_id, member in summary.get("members", {}).items():
+        member["first_name"] = names.get(member_id, member_id)
+    return render(request, "rights/explanation.html", {"summary": summary})
+
+
+@require(can_save_simulation)
+@require_POST
+def save(request: HttpRequest) -> HttpResponse:
+    computed = _computed(request)
+    if computed is None:
+        return redirect("rights:start")
+    _household_input, result, _shown = computed
+    saved = services.simulation_save(person=request.user.person, result=result, by=request.user)
+    messages.success(request, _("Ce résultat est enregistré dans votre compte."))
+    return redirect("rights:saved_detail", public_id=saved.public_id)
+
+
+@require(is_citizen)
+@require_POST
+def update_household(request: HttpRequest) -> HttpResponse:
+    """Corrections made in the simulator update the household, only when the person asks and agrees."""
+    if request.POST.get("consent") != "yes":
+        messages.error(request, _("Cochez la case pour accepter la mise à jour de votre foyer."))
+        return redirect("rights:results")
+    state = _state(request)
+    data = state["data"]
+    if not household_form.is_complete({**data, "taxes": data.get("taxes") or {}}):
+        return redirect("rights:results")
+    account_services.household_save(person=request.user.person, data=data, by=request.user)
+    messages.success(request, _("Votre foyer a été mis à jour avec ces informations."))
+    return redirect("rights:results")
+
+
+@require(is_citizen)
+def saved_list(request: HttpRequest) -> HttpResponse:
+    simulations = SavedSimulation.objects.for_person(request.user.person)
+    return render(request, "rights/saved_list.html", {"simulations": simulations})
+
+
+@require(is_citizen)
+def saved_detail(request: HttpRequest, public_id) -> HttpResponse:
+    saved = get_object_or_404(SavedSimulation.objects.for_person(request.user.person), public_id=public_id)
+    eligible = [
+        (BENEFITS_BY_ID[key].label, value["amount"])
+        for key, value in saved.results.get("benefits", {}).items()
+        if value.get("eligible") and key in BENEFITS_BY_ID
+    ]
+    return render(request, "rights/saved_detail.html", {"saved": saved, "eligible": eligible})
