@@ -110,5 +110,7 @@ def test_a_person_reads_their_notifications_and_their_letters_only(
     assert "Votre dossier a avancé" in client.get("/notifications/").content.decode()
     response = client.get(f"/notifications/{letter.public_id}/courrier.pdf")
     assert response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    response.close()
     client.force_login(UserFactory())
     assert client.get(f"/notifications/{letter.public_id}/courrier.pdf").status_code == 404
