@@ -84,7 +84,10 @@ def _enqueue(pk: int) -> None:
 def notification_deliver(*, notification_id: int) -> Notification | None:
     """Deliver one pending notification (idempotent: a notification already handled is left alone)."""
     notification = (
-        Notification.objects.select_for_update().select_related("person__user").filter(pk=notification_id).first()
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("person__user")
+        .filter(pk=notification_id)
+        .first()
     )
     if notification is None or notification.status != Status.PENDING:
         return notification
