@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from guichet.accounts.permissions import has_person
@@ -16,7 +16,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require(has_person)
-def letter(request: HttpRequest, public_id) -> FileResponse:
+def letter(request: HttpRequest, public_id) -> HttpResponse:
     """A copy of a letter sent to me by post."""
     notification = get_object_or_404(
         Notification.objects.for_person(request.user.person).exclude(letter=""), public_id=public_id
@@ -24,4 +24,6 @@ def letter(request: HttpRequest, public_id) -> FileResponse:
     path = Path(settings.PRIVATE_STORAGE_ROOT) / notification.letter
     if not path.is_file():
         raise Http404
-    return FileResponse(path.open("rb"), content_type="application/pdf", filename=f"courrier-{public_id}.pdf")
+    response = HttpResponse(path.read_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="courrier-{public_id}.pdf"'
+    return response
