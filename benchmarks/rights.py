@@ -1,16 +1,20 @@
 """Benchmark of the rights engine.
 
-    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url http://127.0.0.1:8000]
+    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url URL] [--no-territory]
 
-(a) Warm latency of one household with the full catalogue through Guichet's ``web_api_calculate`` (in-process, or
-    through HTTP at ``--guichet-url``/api/v1/calculate when given) and through OpenFisca's own Web API
-    (``openfisca serve``, started here on 127.0.0.1 with one worker, and stopped at the end): same JSON request,
-    median of ``--repeat`` runs each. Then ``/trace`` against Guichet's explanation: latency and JSON size.
-(b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households (``--quick``
-    skips 100,000), in chunks of 10,000 with a garbage collection in between, and the peak memory of the process.
+(a) Warm latency of one household with the full catalogue through Guichet's ``POST /api/v1/calculate`` over HTTP
+    (a gunicorn worker started here on 127.0.0.1 with the project's settings, or ``--guichet-url``) and through
+    OpenFisca's own Web API (``openfisca serve``, started here on 127.0.0.1 with one worker): the same JSON request
+    for both in each round, a DIFFERENT household in every round (salary and rent vary), median of ``--repeat``
+    rounds, interleaved. In-process figures with the speed layer on and off are printed for reference. Then
+    ``/trace`` against Guichet's per-aid explanation: latency and JSON size.
+(b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
+    (chunks of 10,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
+    of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory.
 """
 
 import argparse
+import contextlib
 import copy
 import datetime
 import gc
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import numpy
 
-from guichet.rights.engine import mapping
+from guichet.rights.engine import accel, mapping, scale
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate, web_api_trace
 from guichet.rights.engine.explain import explain
@@ -128,9 +132,55 @@ class OpenFiscaServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def sample_household() -> HouseholdInput:
+class GuichetServer:
+    """Guichet under gunicorn (one worker, like ``openfisca serve`` here), for the duration of a ``with`` block."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "GuichetServer":
+        root = Path(__file__).resolve().parents[1]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "RIGHTS_API_RATE_LIMIT": "1000000",  # the benchmark is one client sending many requests
+        }
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "600",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn stopped while starting")
+            try:
+                urllib.request.urlopen(self.url + "/api/v1/benefits", timeout=5)
+                return self
+            except urllib.error.HTTPError:
+                return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not start within 180 s")
+
+    __exit__ = OpenFiscaServer.__exit__
+
+
+def sample_household(salary: float = 950.0, rent: float = 640) -> HouseholdInput:
     """A single parent of two, working part-time and renting: many aids apply."""
-    resources = {month: {"salary": 950.0} for month in mapping.history_months(PERIOD)}
+    resources = {month: {"salary": salary} for month in mapping.history_months(PERIOD)}
     return HouseholdInput(
         id="bench",
         members=[
@@ -139,9 +189,17 @@ def sample_household() -> HouseholdInput:
             MemberInput("child2", "child", "2019-02-11", "child"),
         ],
         housing="tenant",
-        monthly_rent=640,
+        monthly_rent=rent,
         commune_insee="69266",
     )
+
+
+def varied_payloads(count: int) -> list[dict]:
+    """``count`` distinct one-household requests (salary and rent change), so no answer can come from a cache."""
+    return [
+        mapping.calculate_payload(sample_household(900.0 + 13.37 * index, 600 + 7 * index), get_benefits(), PERIOD)
+        for index in range(count)
+    ]
 
 
 def synthetic_households(count: int, seed: int) -> list[HouseholdInput]:
@@ -189,21 +247,11 @@ def peak_memory_mb() -> float:
 
 
 def latency(args: argparse.Namespace) -> None:
-    """Part (a): one household, Guichet vs OpenFisca's Web API; then /trace vs explanation."""
+    """Part (a): one household, Guichet's HTTP API vs OpenFisca's Web API; then /trace vs explanation."""
     household = sample_household()
     payload = mapping.calculate_payload(household, get_benefits(), PERIOD)
-    if args.guichet_url:
-        url = args.guichet_url.rstrip("/")
-        url = url if url.endswith("/calculate") else url + "/api/v1/calculate"
-        guichet_label = f"Guichet HTTP {url}"
-
-        def guichet() -> object:
-            return post_json(url, payload)
-    else:
-        guichet_label = "Guichet web_api_calculate (in-process)"
-
-        def guichet() -> object:
-            return web_api_calculate(copy.deepcopy(payload))
+    payloads = varied_payloads(args.repeat + 1)
+    rounds = iter(range(10**9))
 
     trace_payload = copy.deepcopy(payload)
     trace_ms = median_ms(lambda: web_api_trace(copy.deepcopy(trace_payload)), max(3, args.repeat // 3))
@@ -214,36 +262,58 @@ def latency(args: argparse.Namespace) -> None:
     explain_all_ms = median_ms(
         lambda: [explain(household, benefit.id, PERIOD) for benefit in get_benefits()], max(3, args.repeat // 3)
     )
+    in_process = {}
+    for flag in (True, False):
+        with accel.enabled(flag):
+            in_process[flag] = median_ms(
+                lambda: web_api_calculate(copy.deepcopy(payloads[next(rounds) % len(payloads)])), args.repeat
+            )
 
     count = len(get_benefits())
     print(f"\n(a) One household, full catalogue of national aids ({count} aids), median of {args.repeat}")
-    with OpenFiscaServer() as server:
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(OpenFiscaServer())
+        guichet_url = args.guichet_url or stack.enter_context(GuichetServer()).url
+        guichet_url = guichet_url.rstrip("/")
+        guichet_url = guichet_url if guichet_url.endswith("/calculate") else guichet_url + "/api/v1/calculate"
+        state = {"round": 0}
+
+        def guichet() -> object:
+            return post_json(guichet_url, payloads[state["round"]])
 
         def openfisca() -> object:
-            return post_json(server.url + "/calculate", payload)
-
-        def batch_one() -> object:
-            return calculate_arrays([household], PERIOD, local_aid_ids=[])
+            answer = post_json(server.url + "/calculate", payloads[state["round"]])
+            state["round"] = (state["round"] + 1) % len(payloads)  # next round: a new household for both
+            return answer
 
         # Interleaved runs: the machine is shared, so load changes hit every contender alike.
-        timings = interleaved({"guichet": guichet, "openfisca": openfisca, "batch": batch_one}, args.repeat)
-        guichet_ms, openfisca_ms, batch_one_ms = timings["guichet"], timings["openfisca"], timings["batch"]
-        served = json.loads(post_json(server.url + "/calculate", payload))
-        same = served == web_api_calculate(copy.deepcopy(payload))
+        timings = interleaved({"guichet": guichet, "openfisca": openfisca}, args.repeat)
+        guichet_ms, openfisca_ms = timings["guichet"], timings["openfisca"]
+        same = all(
+            json.loads(post_json(server.url + "/calculate", one)) == json.loads(post_json(guichet_url, one))
+            for one in payloads[:3]
+        )
         openfisca_trace_ms = median_ms(lambda: post_json(server.url + "/trace", payload), max(3, args.repeat // 3))
         openfisca_trace_size = len(post_json(server.url + "/trace", payload))
-    rows = [(guichet_label, guichet_ms)]
+    rows = [(f"Guichet HTTP {guichet_url} (gunicorn, 1 worker)", guichet_ms)]
     rows.append((f"OpenFisca Web API {server.url}/calculate (1 worker)", openfisca_ms))
-    rows.append(("Guichet calculate_arrays (array path, the same household)", batch_one_ms))
+    rows.append(("Guichet web_api_calculate in-process, speed layer on", in_process[True]))
+    rows.append(("Guichet web_api_calculate in-process, speed layer off (plain)", in_process[False]))
     for label, value in rows:
         print(f"  {label:<70} {value:9.1f} ms")
-    print(f"  {'ratio OpenFisca / Guichet':<70} {openfisca_ms / guichet_ms:9.2f} x")
-    print(f"  {'same JSON answer':<70} {same!s:>9}")
+    print(f"  {'ratio OpenFisca / Guichet (HTTP, distinct households)':<70} {openfisca_ms / guichet_ms:9.2f} x")
+    print(f"  {'same JSON answers (3 households)':<70} {same!s:>9}")
     print("\n    Explanations (one household)")
     print(f"  {'OpenFisca Web API /trace':<50} {openfisca_trace_ms:9.1f} ms {openfisca_trace_size / 1024:10.1f} KB")
     print(f"  {'Guichet web_api_trace (in-process)':<50} {trace_ms:9.1f} ms {trace_size / 1024:10.1f} KB")
     print(f"  {'Guichet explain(rsa)':<50} {explain_ms:9.1f} ms {explain_size / 1024:10.1f} KB")
+    print(f"  {'ratio /trace / explain(rsa)':<50} {openfisca_trace_ms / explain_ms:9.2f} x")
     print(f"  {'Guichet explain(every aid of the catalogue)':<50} {explain_all_ms:9.1f} ms")
+
+
+def _territory_chunk(argument: tuple[int, int]) -> list[HouseholdInput]:
+    count, seed = argument
+    return synthetic_households(count, seed)
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -266,6 +336,17 @@ def throughput(args: argparse.Namespace) -> None:
         print(
             f"  {size:>12,} {elapsed:>10.1f} {size / elapsed:>14,.0f} {peak_memory_mb():>15,.0f}   (RSA: {eligible:,})"
         )
+    if args.territory:
+        size = args.territory
+        gc.collect()
+        arguments = [(min(CHUNK, size - start), 10**6 + start) for start in range(0, size, CHUNK)]
+        result = scale.screen(_territory_chunk, arguments, PERIOD, workers=args.workers)
+        eligible = int((result.amounts["rsa"] > 0).sum())
+        print(
+            f"  {size:>12,} {result.seconds:>10.1f} {result.households_per_second:>14,.0f} "
+            f"{result.peak_rss_mb:>15,.0f}   (territory, {result.workers} processes, wall time incl. building; "
+            f"peak RSS per worker; RSA: {eligible:,})"
+        )
 
 
 def main() -> None:
@@ -275,12 +356,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per latency measure (default 10)")
     parser.add_argument("--guichet-url", help="measure Guichet through HTTP at URL/api/v1/calculate")
     parser.add_argument("--skip-latency", action="store_true", help="only the batch throughput")
+    parser.add_argument("--territory", type=int, default=700_000, help="households of the territory run (0: none)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes of the territory run")
     args = parser.parse_args()
 
     ensure_django_settings()
     began = time.perf_counter()
     warm_up(PERIOD)
     print(f"Engine {versions()}; warm-up {time.perf_counter() - began:.1f} s; {os.cpu_count()} CPU(s)")
+    print(f"Speed layer: {'on' if accel.is_enabled() else 'off'}; load average {os.getloadavg()}")
     if not args.skip_latency:
         latency(args)
     throughput(args)

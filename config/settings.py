@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "guichet.catalog",
     "guichet.rights",
     "guichet.notifications",
+    "guichet.procedures",
+    "guichet.appointments",
+    "guichet.mediation",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -71,6 +74,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "guichet.accounts.middleware.SessionLimitsMiddleware",
     "guichet.accounts.middleware.StaffSecondFactorMiddleware",
+    "guichet.mediation.middleware.ActingMiddleware",  # re-checks the mandate on every acting request
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -209,6 +213,9 @@ STATICFILES_DIRS = [BASE_DIR / "guichet" / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 # Uploaded files live outside the web root and are served only through permission-checked views.
 PRIVATE_STORAGE_ROOT = DATA_DIR / "private"
+# Procedures: largest supporting document accepted (bytes), and how many past decisions an expected delay needs.
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+PROCEDURE_DELAY_MIN_DECISIONS = env_int("PROCEDURE_DELAY_MIN_DECISIONS", 5)
 
 # Email.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (

@@ -11,6 +11,9 @@ urlpatterns = [
     path("compte/", include("guichet.accounts.urls")),
     path("droits/", include("guichet.rights.urls")),
     path("notifications/", include("guichet.notifications.urls")),
+    path("demarches/", include("guichet.procedures.urls")),
+    path("rendez-vous/", include("guichet.appointments.urls")),
+    path("mediation/", include("guichet.mediation.urls")),
     path("api/v1/", rights_api.urls()),
     path("i18n/setlang/", public(set_language), name="set_language"),
     # One login for everyone, with its brute-force protection: the admin uses it too.

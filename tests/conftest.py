@@ -44,31 +44,28 @@ def password():
 
 
 # The audit journal refuses DELETE and TRUNCATE in the database itself. Tests that commit for real
-# (browser tests, live server) end with a flush of every table: the triggers are lifted just for that
-# flush, then put back. Autouse fixtures are set up in the order declared, so they are torn down in
-# reverse: the lift happens before pytest-django's flush, the restore after it.
+# (browser tests, live server, transaction=True) end with a flush of every table; pytest-django runs it after
+# every function fixture is torn down, so no fixture can bracket it. The flush itself is wrapped instead:
+# triggers lifted just for it, put back right after.
 _TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
 
 
-def _is_transactional(request) -> bool:
-    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+@pytest.fixture(scope="session", autouse=True)
+def _flush_with_audit_triggers_lifted():
+    from django.test import TransactionTestCase
 
+    original = TransactionTestCase._fixture_teardown
 
-@pytest.fixture(autouse=True)
-def _audit_triggers_restored_after_flush(request):
+    def _fixture_teardown(self):
+        _audit_triggers(lifted=True)
+        try:
+            original(self)
+        finally:
+            _audit_triggers(lifted=False)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
     yield
-    if _is_transactional(request):
-        _audit_triggers(lifted=False)
-
-
-@pytest.fixture(autouse=True)
-def _audit_triggers_lifted_for_flush(request):
-    if not _is_transactional(request):
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    yield
-    _audit_triggers(lifted=True)
+    TransactionTestCase._fixture_teardown = original
 
 
 def _audit_triggers(*, lifted: bool) -> None:

@@ -56,3 +56,15 @@ def test_every_app_sets_app_name_in_its_urls():
         urls = pathlib.Path(config.path) / "urls.py"
         if urls.exists():
             assert "app_name = " in urls.read_text(), urls
+
+
+def test_every_environment_variable_is_documented():
+    import re
+
+    names = set(
+        re.findall(r'env_(?:str|int|bool|list)\(\s*"([A-Z_]+)"', (ROOT / "config" / "settings.py").read_text())
+    )
+    readme, example = (ROOT / "README.md").read_text(), (ROOT / ".env.example").read_text()
+    assert names
+    assert sorted(name for name in names if f"`{name}`" not in readme and name not in readme) == []
+    assert sorted(name for name in names if not re.search(rf"^#?\s*{name}=", example, re.M)) == []

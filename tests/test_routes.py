@@ -24,6 +24,13 @@ PUBLIC = dict.fromkeys(ROLES, "ok")
 LOGGED_IN = {"anonymous": "login", **dict.fromkeys(ROLES[1:], "ok")}
 CITIZEN_ONLY = {"anonymous": "login", "citizen": "ok", **dict.fromkeys(STAFF, "deny")}
 CITIZEN_POST_ONLY = {"anonymous": "login", "citizen": "method", **dict.fromkeys(STAFF, "deny")}
+MEDIATORS = {"anonymous": "login", "citizen": "deny", "mediator": "ok", **dict.fromkeys(STAFF[1:], "deny")}
+DESK_AGENTS = {"anonymous": "login", "citizen": "deny", "mediator": "deny", **dict.fromkeys(STAFF[1:], "ok")}
+INSTRUCTORS = {
+    "anonymous": "login",
+    **dict.fromkeys(["citizen", "mediator", "admin"], "deny"),
+    **dict.fromkeys(["agent", "supervisor"], "ok"),
+}
 
 POLICY = {
     "core:home": PUBLIC,
@@ -79,6 +86,78 @@ POLICY = {
     "api:calculate": dict.fromkeys(ROLES, "method"),
     "api:trace": dict.fromkeys(ROLES, "method"),
     "api:benefits": PUBLIC,
+    # Appointments: citizens book for themselves; agents, supervisors and admins run the agendas.
+    "appointments:mine": CITIZEN_ONLY,
+    "appointments:agendas": CITIZEN_ONLY,
+    "appointments:availability": {**CITIZEN_ONLY, "citizen": "missing"},
+    "appointments:book": CITIZEN_POST_ONLY,
+    "appointments:detail": {**CITIZEN_ONLY, "citizen": "missing"},
+    "appointments:booking_ics": {**CITIZEN_ONLY, "citizen": "missing"},
+    "appointments:cancel": {**CITIZEN_ONLY, "citizen": "missing"},
+    "appointments:reschedule": {**CITIZEN_ONLY, "citizen": "missing"},
+    "appointments:lottery_request": CITIZEN_POST_ONLY,
+    "appointments:lottery_list": PUBLIC,
+    "appointments:lottery_public": dict.fromkeys(ROLES, "missing"),  # published once drawn
+    "appointments:agenda_feed": dict.fromkeys(ROLES, "missing"),  # a secret token, not a login
+    "appointments:agent_home": DESK_AGENTS,
+    "appointments:agent_day": {**DESK_AGENTS, **dict.fromkeys(["agent", "supervisor", "admin"], "missing")},
+    "appointments:agent_book": {**DESK_AGENTS, **dict.fromkeys(["agent", "supervisor", "admin"], "missing")},
+    "appointments:agent_feed_rotate": {**DESK_AGENTS, **dict.fromkeys(["agent", "supervisor", "admin"], "method")},
+    "appointments:agent_check_in": {**DESK_AGENTS, **dict.fromkeys(["agent", "supervisor", "admin"], "method")},
+    "appointments:agent_no_show": {**DESK_AGENTS, **dict.fromkeys(["agent", "supervisor", "admin"], "method")},
+    "appointments:agent_no_show_rates": DESK_AGENTS,
+    "appointments:agent_report": {**DESK_AGENTS, "agent": "deny"},
+    "appointments:agent_draw": {**DESK_AGENTS, "agent": "deny", "supervisor": "method", "admin": "method"},
+    # Procedures: the catalogue is public; a person's cases are theirs (an unknown case answers 404); the back-office
+    # is for agents and supervisors, who see only their teams' cases (404 otherwise); the parapheur for supervisors.
+    "procedures:catalog": PUBLIC,
+    "procedures:mine": CITIZEN_ONLY,
+    "procedures:subscriptions": CITIZEN_ONLY,
+    "procedures:renew": CITIZEN_POST_ONLY,
+    "procedures:start": CITIZEN_POST_ONLY,
+    "procedures:detail": {**CITIZEN_ONLY, "citizen": "missing"},
+    "procedures:step": {**CITIZEN_ONLY, "citizen": "missing"},
+    "procedures:recap": {**CITIZEN_ONLY, "citizen": "missing"},
+    "procedures:receipt": {**CITIZEN_ONLY, "citizen": "missing"},
+    "procedures:message": CITIZEN_POST_ONLY,
+    "procedures:resubmit": CITIZEN_POST_ONLY,
+    "procedures:withdraw": CITIZEN_POST_ONLY,
+    "procedures:review_request": {**CITIZEN_ONLY, "citizen": "missing"},
+    "procedures:decision_letter": {**CITIZEN_ONLY, "citizen": "missing", "agent": "missing", "supervisor": "missing"},
+    "procedures:document": {**CITIZEN_ONLY, "citizen": "missing", "agent": "missing", "supervisor": "missing"},
+    "procedures:queue": INSTRUCTORS,
+    "procedures:export": INSTRUCTORS,
+    "procedures:next": {**INSTRUCTORS, "agent": "method", "supervisor": "method"},
+    "procedures:signatures": {**INSTRUCTORS, "agent": "deny"},
+    "procedures:case": {**INSTRUCTORS, "agent": "missing", "supervisor": "missing"},
+    "procedures:case_assign": {**INSTRUCTORS, "agent": "method", "supervisor": "method"},
+    "procedures:case_annotate": {**INSTRUCTORS, "agent": "method", "supervisor": "method"},
+    "procedures:case_transition": {**INSTRUCTORS, "agent": "method", "supervisor": "method"},
+    "procedures:case_message": {**INSTRUCTORS, "agent": "method", "supervisor": "method"},
+    "procedures:case_decide": {**INSTRUCTORS, "agent": "missing", "supervisor": "missing"},
+    "procedures:decision_sign": {**INSTRUCTORS, "agent": "deny", "supervisor": "method"},
+    "procedures:decision_return": {**INSTRUCTORS, "agent": "deny", "supervisor": "method"},
+    "procedures:review": {**INSTRUCTORS, "agent": "missing", "supervisor": "missing"},
+    # Mediation: mediators see only their organisations' mandates (404 otherwise); a person sees only their own.
+    "mediation:home": MEDIATORS,
+    "mediation:person_create": MEDIATORS,
+    "mediation:mandate_create": MEDIATORS,
+    "mediation:mandate": {**MEDIATORS, "mediator": "missing"},
+    "mediation:mandate_pdf": {**MEDIATORS, "mediator": "missing"},
+    "mediation:mandate_sign": {**MEDIATORS, "mediator": "method"},
+    "mediation:code_send": {**MEDIATORS, "mediator": "method"},
+    "mediation:code_check": {**MEDIATORS, "mediator": "method"},
+    "mediation:mandate_revoke": {**MEDIATORS, "mediator": "method"},
+    "mediation:acting_start": {**MEDIATORS, "mediator": "method"},
+    "mediation:takeover_letter": {**MEDIATORS, "mediator": "method"},
+    "mediation:authorization_revoke": {**MEDIATORS, "mediator": "method"},
+    "mediation:acting_menu": {**MEDIATORS, "mediator": "redirect"},  # not acting for anyone: back to the list
+    "mediation:acting_stop": {**MEDIATORS, "mediator": "method"},
+    "mediation:mine": CITIZEN_ONLY,
+    "mediation:my_mandate_accept": CITIZEN_POST_ONLY,
+    "mediation:my_mandate_revoke": CITIZEN_POST_ONLY,
+    "mediation:my_authorization_revoke": CITIZEN_POST_ONLY,
+    "mediation:takeover": {"anonymous": "ok", **dict.fromkeys(ROLES[1:], "redirect")},
 }
 ADMIN_ONLY = {"anonymous": "login", **dict.fromkeys(ROLES[1:-1], "login"), "admin": "ok"}
 
@@ -215,7 +294,7 @@ def test_staff_without_a_second_factor_reach_only_public_pages(client, territory
 # --- Object-level isolation ---
 
 # URL keyword arguments that do not name an object of one person (steps, signed tokens, catalogue entries).
-NOT_AN_OBJECT = {"step", "token", "uidb64", "benefit_id"}
+NOT_AN_OBJECT = {"step", "token", "uidb64", "benefit_id", "slug"}
 
 
 def _others_consent(me):
@@ -246,11 +325,172 @@ def _others_letter(me):
     return {"public_id": letter.public_id}, "get"
 
 
+def _others_case(status: str = "submitted", method: str = "get", **extra):
+    """A case of another citizen, in a team I am not part of."""
+
+    def build(me):
+        from tests.procedures import factories
+
+        application = {"draft": factories.draft, "submitted": factories.submitted, "in_review": factories.in_review}[
+            status
+        ]()
+        return {"public_id": application.public_id, **extra}, method
+
+    return build
+
+
+def _others_decision(method: str = "get", awaiting: bool = False):
+    def build(me):
+        from tests.procedures import factories
+
+        decision = factories.awaiting_signature() if awaiting else factories.decided()
+        return {"public_id": decision.public_id}, method
+
+    return build
+
+
+def _others_document(me):
+    from tests.procedures import factories
+
+    return {"public_id": factories.upload(UserFactory()).public_id}, "get"
+
+
+def _others_review(me):
+    from tests.procedures import factories
+
+    return {"public_id": factories.review().public_id}, "get"
+
+
+def _closed_agenda(me):
+    from tests.appointments.factories import make_agenda
+
+    return {"public_id": make_agenda(is_active=False).public_id}, "get"
+
+
+def _closed_agenda_post(me):
+    return _closed_agenda(me)[0], "post"
+
+
+def _others_booking(method):
+    def build(me):
+        from tests.appointments.factories import make_booking
+
+        return {"public_id": make_booking(UserFactory().person).public_id}, method
+
+    return build
+
+
+def _agenda_not_mine(method):
+    def build(me):
+        from tests.appointments.factories import make_agenda
+
+        return {"public_id": make_agenda().public_id}, method  # no agent assigned to it
+
+    return build
+
+
+def _booking_not_mine(me):
+    from tests.appointments.factories import make_booking
+
+    return {"public_id": make_booking(UserFactory().person).public_id}, "post"
+
+
+def _closed_lottery(me):
+    from tests.appointments.factories import make_agenda, make_window
+
+    return {"public_id": make_window(make_agenda(), open_now=False).public_id}, "post"
+
+
+def _undrawn_lottery(method):
+    def build(me):
+        from tests.appointments.factories import make_agenda, make_window
+
+        return {"public_id": make_window(make_agenda()).public_id}, method
+
+    return build
+
+
+def _other_organisations_mandate(method):
+    """A mandate given to an organisation I am not a member of (while I am a member of another one)."""
+
+    def build(me):
+        from tests.mediation.factories import membership, pending_mandate
+
+        membership(me)
+        return {"public_id": pending_mandate().public_id}, method
+
+    return build
+
+
+def _other_organisations_authorization(me):
+    from tests.mediation.factories import membership, pending_mandate
+
+    membership(me)
+    return {"public_id": pending_mandate().authorizations.first().public_id}, "post"
+
+
+def _others_mandate(me):
+    from tests.mediation.factories import pending_mandate
+
+    return {"public_id": pending_mandate(person=UserFactory().person).public_id}, "post"
+
+
+def _others_authorization(me):
+    from tests.mediation.factories import pending_mandate
+
+    return {"public_id": pending_mandate(person=UserFactory().person).authorizations.first().public_id}, "post"
+
+
 # URL name -> (role requesting, builder(me) -> (kwargs of an object that belongs to someone else, method)).
 ISOLATION = {
     "accounts:consent_withdraw": ("citizen", _others_consent),
     "rights:saved_detail": ("citizen", _others_saved_simulation),
     "notifications:letter": ("citizen", _others_letter),
+    "appointments:availability": ("citizen", _closed_agenda),
+    "appointments:book": ("citizen", _closed_agenda_post),
+    "appointments:detail": ("citizen", _others_booking("get")),
+    "appointments:booking_ics": ("citizen", _others_booking("get")),
+    "appointments:cancel": ("citizen", _others_booking("post")),
+    "appointments:reschedule": ("citizen", _others_booking("post")),
+    "appointments:lottery_request": ("citizen", _closed_lottery),
+    "appointments:lottery_public": ("citizen", _undrawn_lottery("get")),
+    "appointments:agent_day": ("agent", _agenda_not_mine("get")),
+    "appointments:agent_book": ("agent", _agenda_not_mine("get")),
+    "appointments:agent_feed_rotate": ("agent", _agenda_not_mine("post")),
+    "appointments:agent_check_in": ("agent", _booking_not_mine),
+    "appointments:agent_no_show": ("agent", _booking_not_mine),
+    "appointments:agent_draw": ("supervisor", _undrawn_lottery("post")),
+    "procedures:detail": ("citizen", _others_case()),
+    "procedures:step": ("citizen", _others_case("draft", step=1)),
+    "procedures:recap": ("citizen", _others_case("draft", "post")),
+    "procedures:receipt": ("citizen", _others_case()),
+    "procedures:message": ("citizen", _others_case(method="post")),
+    "procedures:resubmit": ("citizen", _others_case(method="post")),
+    "procedures:withdraw": ("citizen", _others_case(method="post")),
+    "procedures:decision_letter": ("citizen", _others_decision()),
+    "procedures:review_request": ("citizen", _others_decision("post")),
+    "procedures:document": ("agent", _others_document),
+    "procedures:case": ("agent", _others_case()),
+    "procedures:case_assign": ("agent", _others_case(method="post")),
+    "procedures:case_annotate": ("agent", _others_case(method="post")),
+    "procedures:case_transition": ("agent", _others_case(method="post")),
+    "procedures:case_message": ("agent", _others_case(method="post")),
+    "procedures:case_decide": ("agent", _others_case("in_review", "post")),
+    "procedures:decision_sign": ("supervisor", _others_decision("post", awaiting=True)),
+    "procedures:decision_return": ("supervisor", _others_decision("post", awaiting=True)),
+    "procedures:review": ("agent", _others_review),
+    "mediation:mandate": ("mediator", _other_organisations_mandate("get")),
+    "mediation:mandate_pdf": ("mediator", _other_organisations_mandate("get")),
+    "mediation:mandate_sign": ("mediator", _other_organisations_mandate("post")),
+    "mediation:code_send": ("mediator", _other_organisations_mandate("post")),
+    "mediation:code_check": ("mediator", _other_organisations_mandate("post")),
+    "mediation:mandate_revoke": ("mediator", _other_organisations_mandate("post")),
+    "mediation:acting_start": ("mediator", _other_organisations_mandate("post")),
+    "mediation:takeover_letter": ("mediator", _other_organisations_mandate("post")),
+    "mediation:authorization_revoke": ("mediator", _other_organisations_authorization),
+    "mediation:my_mandate_accept": ("citizen", _others_mandate),
+    "mediation:my_mandate_revoke": ("citizen", _others_mandate),
+    "mediation:my_authorization_revoke": ("citizen", _others_authorization),
 }
 
 

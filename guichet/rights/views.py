@@ -12,8 +12,11 @@ from guichet.accounts import services as account_services
 from guichet.accounts.forms import HousingForm, MemberFormSet, SelfMemberForm
 from guichet.accounts.models import Household
 from guichet.accounts.permissions import is_citizen
+from guichet.audit.enums import AuditAction
 from guichet.catalog.models import Commune
 from guichet.core.policy import public, require
+from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization
+from guichet.mediation.enums import Family
 from guichet.rights import questionnaire, results, services
 from guichet.rights.engine.benefits import BENEFITS_BY_ID
 from guichet.rights.engine.local import local_aids
@@ -24,38 +27,65 @@ from guichet.rights.models import SavedSimulation
 from guichet.rights.permissions import can_save_simulation
 from guichet.rights.questionnaire import SESSION_KEY, STEP_COUNT, STEPS, AverageResourcesForm
 
+# A mediator acting for someone (guichet.mediation) may simulate under either family.
+ON_BEHALF = (Family.SIMULATION, Family.SOCIAL_AIDS)
+on_behalf = require_authorization(*ON_BEHALF, public=True)
+
+
+def _owner(request: HttpRequest) -> str:
+    """Whose questionnaire the session holds: "" for the visitor, a mandate's id when a mediator acts for someone.
+
+    A mediator who moves on to another person never sees the previous person's answers.
+    """
+    acting = acting_for(request)
+    return str(acting.mandate.public_id) if acting is not None else ""
+
+
+def _saved_state(request: HttpRequest) -> dict | None:
+    state = request.session.get(SESSION_KEY)
+    return state if state and state.get("for", "") == _owner(request) else None
+
 
 def _state(request: HttpRequest) -> dict:
-    return request.session.get(SESSION_KEY) or {"data": {}, "step": 1}
+    return _saved_state(request) or {"data": {}, "step": 1}
 
 
 def _store(request: HttpRequest, state: dict) -> None:
     state.pop("result", None)  # answers changed: the cached result no longer holds
-    request.session[SESSION_KEY] = state
+    request.session[SESSION_KEY] = {**state, "for": _owner(request)}
+
+
+def _person(request: HttpRequest):
+    """The person simulated for: the citizen, or the person a mediator acts for (None for a visitor)."""
+    if acting_for(request) is not None:
+        return person_for(request)
+    return getattr(request.user, "person", None) if is_citizen(request.user) else None
 
 
 def _household(request: HttpRequest) -> Household | None:
-    person = getattr(request.user, "person", None) if is_citizen(request.user) else None
+    person = _person(request)
     return Household.objects.filter(person=person).first() if person else None
 
 
 @public
+@on_behalf
 def start(request: HttpRequest) -> HttpResponse:
     household = _household(request)
-    context = {"household": household, "state": request.session.get(SESSION_KEY), "step_count": STEP_COUNT}
+    context = {"household": household, "state": _saved_state(request), "step_count": STEP_COUNT}
     if household is not None:
         communes = dict(Commune.objects.values_list("insee_code", "name"))
-        context["recap"] = household_form.recap(household_form.initial_data(request.user.person), communes)
+        context["recap"] = household_form.recap(household_form.initial_data(household.person), communes)
     return render(request, "rights/start.html", context)
 
 
 @public
 @require_POST
+@on_behalf
 def begin(request: HttpRequest) -> HttpResponse:
     """Start a questionnaire: empty, or prefilled from the saved household to confirm or correct."""
     source = request.POST.get("source", "empty")
     household = _household(request) if source != "empty" else None
-    data = household_form.initial_data(request.user.person) if household else {}
+    data = household_form.initial_data(household.person) if household else {}
     # "household": the saved household as it is; "correct": prefilled, to confirm or correct; "empty": from scratch.
     state = {"data": data, "step": STEP_COUNT + 1 if household else 1, "source": source if household else "empty"}
     _store(request, state)
@@ -65,6 +95,7 @@ def begin(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@on_behalf
 def step(request: HttpRequest, step: int) -> HttpResponse:
     state = _state(request)
     if not 1 <= step <= STEP_COUNT or step > state["step"]:
@@ -141,8 +172,14 @@ def _computed(request: HttpRequest):
     period = questionnaire.current_period()
     result = results.compute(household, period)
     if not state.get("recorded"):
-        pseudonym = request.user.person.pseudonym if is_citizen(request.user) else uuid.uuid4()
-        channel = SimulationChannel.ACCOUNT if is_citizen(request.user) else SimulationChannel.ANONYMOUS
+        acting = acting_for(request)
+        if acting is not None:
+            pseudonym, channel = acting.person.pseudonym, SimulationChannel.MEDIATOR
+            record_action(request_or_acting=acting, action=AuditAction.ON_BEHALF_SIMULATED, data={"period": period})
+        elif is_citizen(request.user):
+            pseudonym, channel = request.user.person.pseudonym, SimulationChannel.ACCOUNT
+        else:
+            pseudonym, channel = uuid.uuid4(), SimulationChannel.ANONYMOUS
         services.take_up_record_simulated(result=result, pseudonym=pseudonym, channel=channel)
         request.session[SESSION_KEY] = {**state, "recorded": True}
     names = {str(index): member["first_name"] for index, member in enumerate(state["data"]["members"])}
@@ -150,6 +187,7 @@ def _computed(request: HttpRequest):
 
 
 @public
+@on_behalf
 def results_view(request: HttpRequest) -> HttpResponse:
     computed = _computed(request)
     if computed is None:
@@ -157,13 +195,15 @@ def results_view(request: HttpRequest) -> HttpResponse:
         return redirect("rights:start")
     _household_input, result, shown = computed
     state = _state(request)
+    acting = acting_for(request)
     return render(
         request,
         "rights/results.html",
         {
             "shown": shown,
             "result": result,
-            "can_save": can_save_simulation(request.user),
+            "can_save": can_save_simulation(request.user) or acting is not None,
+            "acting": acting,
             "can_update_household": is_citizen(request.user) and state.get("source") != "household",
             "from_household": state.get("source") == "household",
         },
@@ -171,6 +211,7 @@ def results_view(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@on_behalf
 def results_pdf(request: HttpRequest) -> HttpResponse:
     computed = _computed(request)
     if computed is None:
@@ -186,6 +227,7 @@ def results_pdf(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@on_behalf
 def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
     if benefit_id not in BENEFITS_BY_ID and benefit_id not in local_aids():
         raise Http404
@@ -201,13 +243,26 @@ def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
     return render(request, "rights/explanation.html", {"summary": summary})
 
 
-@require(can_save_simulation)
+@require_authorization(*ON_BEHALF)
 @require_POST
 def save(request: HttpRequest) -> HttpResponse:
     computed = _computed(request)
     if computed is None:
         return redirect("rights:start")
     _household_input, result, _shown = computed
+    acting = acting_for(request)
+    if acting is not None:
+        saved = services.simulation_save(person=acting.person, result=result, by=request.user)
+        record_action(
+            request_or_acting=acting,
+            action=AuditAction.ON_BEHALF_SIMULATION_SAVED,
+            target=saved,
+            receipt=_("Une simulation de vos droits a été enregistrée dans votre compte."),
+        )
+        messages.success(
+            request, _("Ce résultat est enregistré dans le compte de %(name)s.") % {"name": acting.person.full_name}
+        )
+        return redirect("rights:results")
     saved = services.simulation_save(person=request.user.person, result=result, by=request.user)
     messages.success(request, _("Ce résultat est enregistré dans votre compte."))
     return redirect("rights:saved_detail", public_id=saved.public_id)

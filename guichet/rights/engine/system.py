@@ -29,6 +29,11 @@ def get_tax_benefit_system() -> "TaxBenefitSystem":
             # never compute a right.
             from openfisca_france import CountryTaxBenefitSystem
 
+            from guichet.rights.engine import accel
+
+            # The speed layer changes how openfisca-core executes, never the law (see accel/); GUICHET_RIGHTS_ACCEL=0
+            # keeps plain OpenFisca.
+            accel.enable_from_environment()
             _system = CountryTaxBenefitSystem()
         return _system
 

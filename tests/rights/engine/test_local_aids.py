@@ -7,7 +7,7 @@ import numpy
 import pytest
 import yaml
 
-from guichet.rights.engine import local
+from guichet.rights.engine import accel, local
 from guichet.rights.engine.calculate import calculate_households, web_api_calculate
 from guichet.rights.engine.mapping import history_months
 from guichet.rights.engine.situation import HouseholdInput
@@ -33,8 +33,15 @@ def _household(data: dict, period: str) -> HouseholdInput:
     return HouseholdInput.from_dict(data)
 
 
+@pytest.mark.parametrize("accel_on", [True, False], ids=["accel", "plain"])
 @pytest.mark.parametrize("case", _cases())
-def test_rule_case(tbs, case):
+def test_rule_case(tbs, case, accel_on):
+    # Every case runs with the speed layer on and off: the amounts must not depend on it.
+    with accel.enabled(accel_on):
+        _check_case(case)
+
+
+def _check_case(case: dict) -> None:
     period = case["period"]
     expected = case.get("expected", {})
     eligible = case.get("eligible", {})

@@ -1,0 +1,114 @@
+"""A procedure's questions, as a territory admin declared them, turned into form fields and checked answers.
+
+Answers are stored as JSON strings (dates in ISO format, household members by ``computation.member_key``).
+"""
+
+import contextlib
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils.translation import gettext as _
+
+from guichet.procedures import computation
+from guichet.procedures.enums import QuestionKind
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _household(person):
+    return getattr(person, "household", None) if person is not None else None
+
+
+def field_for(question: dict, person) -> forms.Field:
+    """The form field of one question; choices of a "member" question come from the person's household."""
+    kind = question["kind"]
+    common = {
+        "label": question["label"],
+        "required": bool(question.get("required")),
+        "help_text": question.get("help", ""),
+    }
+    if kind == QuestionKind.NUMBER:
+        return forms.DecimalField(max_digits=12, decimal_places=2, **common)
+    if kind == QuestionKind.DATE:
+        return forms.DateField(widget=DateInput(), **common)
+    if kind == QuestionKind.CHOICE:
+        choices = [("", "—")] + [(str(c), str(c)) for c in question.get("choices", [])]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == QuestionKind.MEMBER:
+        choices = [("", "—"), *computation.member_choices(_household(person))]
+        return forms.ChoiceField(choices=choices, **common)
+    if kind == QuestionKind.ADDRESS:
+        return forms.CharField(max_length=300, widget=forms.TextInput({"autocomplete": "street-address"}), **common)
+    return forms.CharField(max_length=2000, widget=forms.Textarea({"rows": 3}), **common)
+
+
+def to_json(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def prefill(procedure, person) -> dict:
+    """What is already known: the person's address; the only child of the household for a "member" question."""
+    answers = {}
+    household = _household(person)
+    for question in procedure.questions:
+        if question["kind"] == QuestionKind.ADDRESS and person.address_line:
+            answers[question["name"]] = f"{person.address_line}, {person.postal_code} {person.city}".strip(", ")
+        elif question["kind"] == QuestionKind.MEMBER and household is not None:
+            children = [m for m in household.members.all() if m.relationship == "child"]
+            if len(children) == 1:
+                answers[question["name"]] = computation.member_key(children[0])
+    return answers
+
+
+def _valid(question: dict, value: str, person) -> bool:
+    kind = question["kind"]
+    try:
+        if kind == QuestionKind.NUMBER:
+            Decimal(value)
+        elif kind == QuestionKind.DATE:
+            datetime.date.fromisoformat(value)
+        elif kind == QuestionKind.CHOICE:
+            return value in [str(c) for c in question.get("choices", [])]
+        elif kind == QuestionKind.MEMBER:
+            return value in dict(computation.member_choices(_household(person)))
+    except (InvalidOperation, ValueError):
+        return False
+    return True
+
+
+def missing_answers(procedure, answers: dict, person=None) -> list[str]:
+    """Required questions without a valid answer, in French (checked again at submission, whatever was posted)."""
+    problems = []
+    for question in procedure.questions:
+        value = str(answers.get(question["name"], "") or "").strip()
+        if not value:
+            if question.get("required"):
+                problems.append(_("Réponse manquante : %(label)s.") % {"label": question["label"]})
+        elif person is not None and not _valid(question, value, person):
+            problems.append(_("Réponse à corriger : %(label)s.") % {"label": question["label"]})
+    return problems
+
+
+def displayed(procedure, answers: dict, person) -> list[tuple[str, str]]:
+    """(label, answer as a person reads it) for the recap and the case page."""
+    members = dict(computation.member_choices(_household(person)))
+    shown = []
+    for question in procedure.questions:
+        value = answers.get(question["name"], "")
+        if question["kind"] == QuestionKind.MEMBER and value:
+            value = members.get(value, value.split("|")[0])
+        elif question["kind"] == QuestionKind.DATE and value:
+            with contextlib.suppress(ValueError):
+                value = datetime.date.fromisoformat(value).strftime("%d/%m/%Y")
+        shown.append((question["label"], value or _("non renseigné")))
+    return shown

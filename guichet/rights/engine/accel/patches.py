@@ -1,0 +1,385 @@
+"""Faster, equivalent replacements for a few openfisca-core internals (written for openfisca-core 44.7.1).
+
+Why: on one household ~95 % of OpenFisca's time is bookkeeping around tiny arrays (period arithmetic through
+pendulum, ``calculate()`` machinery, holder and variable look-ups); on 10,000 households it is per-element Python
+loops in vectorial parameter look-ups and role tests. Each replacement below keeps the original's results, dtypes
+and errors; anything outside the fast path calls the original function.
+
+* Periods: ``Instant.offset``, ``Period.offset``, ``Period.get_subperiods``, ``Period.stop`` and ``periods.period``
+  of a string are memoised (periods are immutable tuples; the memo is bounded).
+* ``Simulation.calculate`` without a tracer (``SimpleTracer``): a value already known is returned at once (the
+  simple tracer only keeps a stack for cycle detection, and a known value starts no computation); holders are
+  looked up once per simulation; the period-consistency check, which depends only on (definition period, unit,
+  size), is made once per shape. With a full tracer (``/trace``, explanations) the original path runs unchanged.
+* ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once.
+* Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
+  once and spread the result with numpy instead of walking the tree once per person.
+* ``Population.has_role`` compares small integer role codes instead of ``Role`` objects one by one (``Role`` has
+  identity equality, so the result is the same boolean array).
+"""
+
+import threading
+from importlib import metadata
+
+import numpy
+from openfisca_core import errors, periods, projectors
+from openfisca_core.parameters import parameter_node_at_instant as pnai_module
+from openfisca_core.parameters import vectorial_parameter_node_at_instant as vpnai_module
+from openfisca_core.periods import instant_ as instant_module
+from openfisca_core.periods import period_ as period_module
+from openfisca_core.populations import _core_population
+from openfisca_core.populations import population as population_module
+from openfisca_core.simulations import simulation as simulation_module
+from openfisca_core.tracers import SimpleTracer
+from openfisca_core.variables import variable as variable_module
+
+OPENFISCA_CORE_VERSION = "44.7.1"
+
+Instant = instant_module.Instant
+Period = period_module.Period
+ParameterNodeAtInstant = pnai_module.ParameterNodeAtInstant
+VectorialParameterNodeAtInstant = vpnai_module.VectorialParameterNodeAtInstant
+Simulation = simulation_module.Simulation
+Variable = variable_module.Variable
+CorePopulation = _core_population.CorePopulation
+Population = population_module.Population
+
+_MEMO_LIMIT = 200_000
+_lock = threading.Lock()
+_originals: dict[tuple[object, str], object] = {}
+
+
+def _memo_put(memo: dict, key: object, value: object) -> None:
+    if len(memo) > _MEMO_LIMIT:  # bounded: a long-lived process sees few distinct periods, but never grow forever
+        memo.clear()
+    memo[key] = value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Periods
+
+
+_instant_offset_memo: dict = {}
+_period_offset_memo: dict = {}
+_subperiods_memo: dict = {}
+_stop_memo: dict = {}
+_period_memo: dict = {}
+
+
+def _instant_offset(self, offset, unit):
+    key = (self, offset, unit)
+    try:
+        return _instant_offset_memo[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable offset: let the original explain
+        return _originals[(Instant, "offset")](self, offset, unit)
+    result = _originals[(Instant, "offset")](self, offset, unit)
+    _memo_put(_instant_offset_memo, key, result)
+    return result
+
+
+def _period_offset(self, offset, unit=None):
+    key = (self, offset, unit)
+    try:
+        return _period_offset_memo[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return _originals[(Period, "offset")](self, offset, unit)
+    result = _originals[(Period, "offset")](self, offset, unit)
+    _memo_put(_period_offset_memo, key, result)
+    return result
+
+
+def _get_subperiods(self, unit):
+    key = (self, unit)
+    result = _subperiods_memo.get(key)
+    if result is None:
+        result = tuple(_originals[(Period, "get_subperiods")](self, unit))
+        _memo_put(_subperiods_memo, key, result)
+    return list(result)  # a fresh list, as the original: callers may modify it
+
+
+def _stop(self):
+    result = _stop_memo.get(self)
+    if result is None:
+        result = _originals[(Period, "stop")].fget(self)
+        _memo_put(_stop_memo, self, result)
+    return result
+
+
+def _period(value):
+    if value.__class__ is Period:
+        return value
+    if value.__class__ is str:
+        result = _period_memo.get(value)
+        if result is None:
+            result = _originals[(periods, "period")](value)  # raises on a malformed period, before memoising
+            _memo_put(_period_memo, value, result)
+        return result
+    return _originals[(periods, "period")](value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Simulation.calculate
+
+
+_ETERNITY = periods.period(periods.DateUnit.ETERNITY)
+_consistent_shapes: set = set()
+
+
+def _holder_of(simulation, variable_name):
+    # Cached per simulation and tied to its populations: ``Simulation.clone`` copies ``__dict__`` but builds new
+    # populations, so a clone never reuses the original's holders.
+    cache = simulation.__dict__.get("_guichet_holders")
+    if cache is None or cache[0] is not simulation.populations:
+        cache = (simulation.populations, {})
+        simulation.__dict__["_guichet_holders"] = cache
+    holders = cache[1]
+    holder = holders.get(variable_name)
+    if holder is None:
+        holder = simulation.get_variable_population(variable_name).get_holder(variable_name)
+        holders[variable_name] = holder
+    return holder
+
+
+def _known_array(holder, period):
+    """``holder.get_array(period)`` for a ``Period``, without the generic conversions."""
+    if holder.variable.is_neutralized or holder._disk_storage is not None:
+        return holder.get_array(period)
+    storage = holder._memory_storage
+    return storage._arrays.get(_ETERNITY if storage.is_eternal else period)
+
+
+def _check_shape(simulation, period, variable) -> None:
+    # The original check depends only on these three values; a shape that passed once always passes.
+    shape = (variable.definition_period, period.unit, period.size)
+    if shape not in _consistent_shapes:
+        simulation._check_period_consistency(period, variable)
+        _consistent_shapes.add(shape)
+
+
+def _calculate(self, variable_name, period):
+    if period is not None and period.__class__ is not Period:
+        period = _period(period)
+    tracer = self.tracer
+    if tracer.__class__ is not SimpleTracer or period is None:
+        return _originals[(Simulation, "calculate")](self, variable_name, period)
+    try:
+        holder = _holder_of(self, variable_name)
+        _check_shape(self, period, holder.variable)
+    except Exception:  # unknown variable, wrong period: the original raises the very same error
+        return _originals[(Simulation, "calculate")](self, variable_name, period)
+    cached = _known_array(holder, period)
+    stack = tracer._stack
+    if cached is not None:
+        if not stack and self.invalidated_caches:
+            self.purge_cache_of_invalid_values()
+        return cached
+    stack.append({"name": variable_name, "period": period})
+    try:
+        return self._calculate(variable_name, period)
+    finally:
+        stack.pop()
+        if not stack:
+            self.purge_cache_of_invalid_values()
+
+
+def _calculate_inner(self, variable_name, period):
+    if self.start_computation_period is not None or period.__class__ is not Period:
+        return _originals[(Simulation, "_calculate")](self, variable_name, period)
+    holder = _holder_of(self, variable_name)
+    variable = holder.variable
+    _check_shape(self, period, variable)
+    cached = _known_array(holder, period)
+    if cached is not None:
+        return cached
+    try:
+        self._check_for_cycle(variable.name, period)
+        array = self._run_formula(variable, holder.population, period)
+        if array is None:
+            array = holder.default_array()
+        array = self._cast_formula_result(array, variable)
+        holder.put_in_cache(array, period)
+    except errors.SpiralError:
+        array = holder.default_array()
+    return array
+
+
+_NO_FORMULA = object()
+
+
+def _get_formula(self, period=None):
+    if period is None or period.__class__ is not Period:
+        return _originals[(Variable, "get_formula")](self, period)
+    memo = self.__dict__.get("_guichet_formulas")
+    if memo is None:
+        memo = self.__dict__["_guichet_formulas"] = {}
+    formula = memo.get(period, _NO_FORMULA)
+    if formula is _NO_FORMULA:
+        formula = _originals[(Variable, "get_formula")](self, period)
+        memo[period] = formula
+    return formula
+
+
+_entity_checked: dict = {}
+
+
+def _population_call(self, variable_name, period, options=None):
+    if options is not None or self.simulation is None:
+        return _originals[(CorePopulation, "__call__")](self, variable_name, period, options)
+    if period.__class__ is not Period:
+        if period.__class__ is not str:
+            return _originals[(CorePopulation, "__call__")](self, variable_name, period, options)
+        period = _period(period)
+    entity = self.entity
+    key = (id(entity), variable_name)
+    if _entity_checked.get(key) is not entity:
+        entity.check_variable_defined_for_entity(variable_name)
+        _entity_checked[key] = entity  # holding the entity keeps its id from being reused
+    return self.simulation.calculate(variable_name, period)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Roles
+
+
+@projectors.projectable
+def _has_role(self, role):
+    if self.simulation is None:
+        return None
+    self.entity.check_role_validity(role)
+    group_population = self.simulation.get_population(role.entity.plural)
+    members_role = group_population.members_role
+    cache = group_population.__dict__.get("_guichet_role_codes")
+    if cache is None or cache[0] is not members_role or len(cache[1]) != len(members_role):
+        codes_by_role: dict[int, tuple[int, object]] = {}
+        codes = numpy.fromiter(
+            (codes_by_role.setdefault(id(item), (len(codes_by_role), item))[0] for item in members_role),
+            dtype=numpy.int32,
+            count=len(members_role),
+        )
+        cache = (members_role, codes, codes_by_role)
+        group_population.__dict__["_guichet_role_codes"] = cache
+    _, codes, codes_by_role = cache
+
+    def matches(candidate):
+        entry = codes_by_role.get(id(candidate))
+        if entry is None or entry[1] is not candidate:
+            return numpy.zeros(len(codes), dtype=bool)
+        return codes == entry[0]
+
+    if role.subroles:
+        return numpy.logical_or.reduce([matches(subrole) for subrole in role.subroles])
+    return matches(role)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Vectorial parameters
+
+
+_UNIQUE_KINDS = frozenset("Uiu")
+
+
+def _spread(parent, unique_nodes: list, inverse: numpy.ndarray):
+    """``build_from_nodes`` for nodes given once per distinct key and the index of each element's key."""
+    if isinstance(unique_nodes[0], ParameterNodeAtInstant):
+        return CompactVectorialNode(unique_nodes, inverse, parent._name, parent._instant_str)
+    # numpy infers the dtype from the distinct values, which are exactly the values of the full list.
+    return numpy.array(unique_nodes)[inverse]
+
+
+class CompactVectorialNode(VectorialParameterNodeAtInstant):
+    """A vectorial parameter node stored as its distinct sub-nodes and, per element, the index of its sub-node."""
+
+    def __init__(self, unique_nodes: list, inverse: numpy.ndarray, name: str, instant_str: str) -> None:
+        # Set through __dict__: the base class turns unknown attributes into parameter look-ups.
+        self.__dict__.update(_unique=unique_nodes, _inverse=inverse, _name=name, _instant_str=instant_str)
+
+    @property
+    def vector(self) -> list:
+        """The sub-node of each element, as the base class stores it."""
+        return [self._unique[index] for index in self._inverse]
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return _spread(self, [node[key] for node in self._unique], self._inverse)
+        if (
+            type(key) is numpy.ndarray
+            and key.ndim == 1
+            and key.dtype.kind in _UNIQUE_KINDS
+            and len(key) == len(self._inverse)
+            and len(key)
+        ):
+            keys, key_inverse = numpy.unique(key, return_inverse=True)
+            pairs = self._inverse.astype(numpy.int64) * len(keys) + key_inverse.reshape(-1)
+            unique_pairs, pair_inverse = numpy.unique(pairs, return_inverse=True)
+            nodes = [self._unique[pair // len(keys)][keys[pair % len(keys)]] for pair in unique_pairs.tolist()]
+            return _spread(self, nodes, pair_inverse.reshape(-1))
+        return VectorialParameterNodeAtInstant.__getitem__(self, key)
+
+
+def _build_from_node_name(node, key):
+    VectorialParameterNodeAtInstant.check_node_vectorisable(node)
+    keys = VectorialParameterNodeAtInstant._get_appropriate_keys(key)
+    if not (isinstance(keys, numpy.ndarray) and keys.ndim == 1 and len(keys) and keys.dtype.kind in _UNIQUE_KINDS):
+        return _originals[(VectorialParameterNodeAtInstant, "build_from_node_name")](node, key)
+    unique_keys, inverse = numpy.unique(keys, return_inverse=True)
+    get_subnode_key = VectorialParameterNodeAtInstant._get_appropriate_subnode_function(unique_keys[0])
+    nodes = [node[get_subnode_key(node, item)] for item in unique_keys]
+    return _spread(node, nodes, inverse.reshape(-1))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Install / uninstall
+
+
+def _replacements() -> list[tuple[object, str, object]]:
+    return [
+        (Instant, "offset", _instant_offset),
+        (Period, "offset", _period_offset),
+        (Period, "get_subperiods", _get_subperiods),
+        (Period, "stop", property(_stop)),
+        (periods, "period", _period),
+        (Simulation, "calculate", _calculate),
+        (Simulation, "_calculate", _calculate_inner),
+        (Variable, "get_formula", _get_formula),
+        (CorePopulation, "__call__", _population_call),
+        (Population, "has_role", _has_role),
+        (VectorialParameterNodeAtInstant, "build_from_node_name", staticmethod(_build_from_node_name)),
+    ]
+
+
+def is_installed() -> bool:
+    """Whether the replacements are in place."""
+    return bool(_originals)
+
+
+def install() -> bool:
+    """Put the replacements in place (idempotent); False on an openfisca-core version they were not written for."""
+    if metadata.version("openfisca-core") != OPENFISCA_CORE_VERSION:
+        return False
+    with _lock:
+        if _originals:
+            return True
+        for owner, name, replacement in _replacements():
+            # Read from __dict__ so staticmethods and properties are restored as they were.
+            original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+            if isinstance(original, staticmethod):
+                _originals[(owner, name)] = original.__func__
+                _originals[(owner, "__raw__" + name)] = original
+            else:
+                _originals[(owner, name)] = original
+            setattr(owner, name, replacement)
+    return True
+
+
+def uninstall() -> None:
+    """Restore every original (idempotent)."""
+    with _lock:
+        for owner, name, _replacement in _replacements():
+            raw = _originals.get((owner, "__raw__" + name), _originals.get((owner, name)))
+            if raw is not None:
+                setattr(owner, name, raw)
+        _originals.clear()

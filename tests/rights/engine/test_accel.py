@@ -1,0 +1,201 @@
+"""The speed layer (guichet/rights/engine/accel) changes how OpenFisca runs, never an amount.
+
+Differential tests: the same households with the layer on and off (plain openfisca-core), on the single-household
+Web API path, the batch path and the explanations; and unit tests of each replacement against the original.
+"""
+
+import copy
+
+import numpy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from openfisca_core import periods
+from openfisca_core.parameters import ParameterNode, VectorialParameterNodeAtInstant
+from openfisca_core.simulation_builder import SimulationBuilder
+
+from guichet.rights.engine import accel, mapping
+from guichet.rights.engine.accel import patches
+from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate
+from guichet.rights.engine.explain import explain
+from tests.rights.engine.conftest import PERIOD
+from tests.rights.engine.test_differential import households as drawn_households
+
+
+def _plain_amounts(tbs, household) -> dict[str, float]:
+    """Plain OpenFisca-France (layer off), from the Web API situation: the reference."""
+    with accel.enabled(False):
+        simulation = SimulationBuilder().build_from_entities(tbs, mapping.situation_dict(household, PERIOD))
+        return {
+            benefit.id: round(
+                float(numpy.asarray(simulation.calculate(benefit.variable, benefit.period_for(PERIOD)), float).sum()),
+                2,
+            )
+            for benefit in get_benefits()
+        }
+
+
+def test_layer_is_on_by_default_and_pinned(tbs, monkeypatch):
+    assert accel.is_enabled()
+    assert accel.OPENFISCA_CORE_VERSION == "44.7.1"
+    with accel.enabled(False):
+        assert not accel.is_enabled()
+        monkeypatch.setattr(patches.metadata, "version", lambda name: "45.0.0")
+        assert accel.enable() is False  # another openfisca-core: plain OpenFisca until the patches are reviewed
+        assert not accel.is_enabled()
+        monkeypatch.undo()
+    assert accel.is_enabled()
+
+
+def test_switch_from_environment(monkeypatch):
+    with accel.enabled(True):
+        monkeypatch.setenv("GUICHET_RIGHTS_ACCEL", "0")
+        assert accel.enable_from_environment() is False
+        assert not accel.is_enabled()
+        monkeypatch.setenv("GUICHET_RIGHTS_ACCEL", "1")
+        assert accel.enable_from_environment() is True
+        assert accel.is_enabled()
+
+
+@settings(max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(household=drawn_households())
+def test_single_and_batch_equal_plain_openfisca(tbs, households, household):
+    expected = _plain_amounts(tbs, household)
+    benefits = get_benefits()
+    payload = mapping.calculate_payload(household, benefits, PERIOD)
+    many = [households[0], household, households[3]]
+    with accel.enabled(False):
+        plain_single = web_api_calculate(copy.deepcopy(payload))
+        plain_batch = calculate_arrays(many, PERIOD, local_aid_ids=[])
+    with accel.enabled(True):
+        single = web_api_calculate(copy.deepcopy(payload))
+        batch = calculate_arrays(many, PERIOD, local_aid_ids=[])
+    # Layer on and off: the very same answers, on both paths.
+    assert single == plain_single
+    for benefit in benefits:
+        assert numpy.array_equal(batch.amounts[benefit.id], plain_batch.amounts[benefit.id]), benefit.id
+        # And the batch path equals plain OpenFisca-France from the Web API situation, to the cent (float32 sums).
+        assert batch.amounts[benefit.id][1] == pytest.approx(expected[benefit.id], abs=0.01), benefit.id
+
+
+def test_web_api_json_identical(tbs, households):
+    payloads = [mapping.calculate_payload(household, get_benefits(), PERIOD) for household in households]
+    with accel.enabled(False):
+        plain = [web_api_calculate(copy.deepcopy(payload)) for payload in payloads]
+    with accel.enabled(True):
+        fast = [web_api_calculate(copy.deepcopy(payload)) for payload in payloads]
+    assert fast == plain
+
+
+def test_batch_arrays_identical(tbs, households):
+    many = households * 40  # 200 households: vectorial parameter look-ups see repeated and distinct keys
+    with accel.enabled(False):
+        plain = calculate_arrays(many, PERIOD)
+    with accel.enabled(True):
+        fast = calculate_arrays(many, PERIOD)
+    for key, values in plain.amounts.items():
+        assert numpy.array_equal(fast.amounts[key], values), key
+    for key, values in plain.local_values.items():
+        assert numpy.array_equal(fast.local_values[key], values), key
+        assert numpy.array_equal(fast.local_eligible[key], plain.local_eligible[key]), key
+
+
+@pytest.mark.parametrize("aid", ["rsa", "ppa", "aide_logement", "af", "metropole_demo_transport_solidaire"])
+def test_explanation_unchanged(tbs, households, aid):
+    with accel.enabled(False):
+        plain = [explain(household, aid, PERIOD) for household in households[:4]]
+    with accel.enabled(True):
+        fast = [explain(household, aid, PERIOD) for household in households[:4]]
+    assert fast == plain
+
+
+# Unit tests of the replacements ---------------------------------------------------------------------------------
+
+
+def _value(amount: float) -> dict:
+    return {"values": {"2020-01-01": amount}}
+
+
+def _parameters():
+    def zone(plafond: float, seul: float, couple: float) -> dict:
+        return {
+            "plafond": {"seul": _value(plafond), "couple": _value(plafond * 1.5)},
+            "taux": {"seul": _value(seul), "couple": _value(couple)},
+        }
+
+    return ParameterNode(
+        "demo",
+        data={
+            "zone": {"zone_1": zone(10.5, 0.1, 0.2), "zone_2": zone(20, 0.3, 0.4), "zone_3": zone(30, 0.5, 0.6)},
+            "par_enfants": {"0": _value(1), "1": _value(2), "2": _value(3)},
+        },
+    )
+
+
+def _lookups(node) -> list:
+    rng = numpy.random.default_rng(3)
+    zones = numpy.array(["zone_1", "zone_2", "zone_3"])[rng.integers(0, 3, 500)]
+    situations = numpy.array(["seul", "couple"])[rng.integers(0, 2, 500)]
+    children = rng.integers(0, 3, 500)
+    return [
+        node.zone[zones].plafond.seul,
+        node.zone[zones].taux[situations],
+        node.zone[zones]["plafond"][situations],
+        node.zone[zones]["taux"]["couple"],
+        node.par_enfants[children],
+        node.zone[zones[:1]].plafond.couple,
+    ]
+
+
+def test_vectorial_parameters_equal_original():
+    node = _parameters().get_at_instant("2025-01-01")
+    with accel.enabled(False):
+        plain = _lookups(node)
+    with accel.enabled(True):
+        fast = _lookups(node)
+        assert isinstance(node.zone[numpy.array(["zone_1", "zone_1"])], VectorialParameterNodeAtInstant)
+    for expected, got in zip(plain, fast, strict=True):
+        assert got.dtype == expected.dtype
+        assert numpy.array_equal(got, expected)
+
+
+def test_vectorial_parameters_errors_unchanged():
+    node = _parameters().get_at_instant("2025-01-01")
+    with accel.enabled(True), pytest.raises(Exception, match="zone_9"):
+        node.zone[numpy.array(["zone_1", "zone_9"])]
+
+
+def test_periods_memo_equal_original():
+    cases = [("2025-01", "first-of", "year"), ("2024", -2, None), ("2025-03", 1, "month"), ("2023-12", -13, "month")]
+    results = {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            out = []
+            for text, offset, unit in cases:
+                period = periods.period(text)
+                out.append(period.offset(offset, unit) if unit else period.offset(offset))
+                out.append(period.start.offset(offset, unit or period.unit))
+                out.append(period.stop)
+                out.append(period.get_subperiods(periods.DateUnit.MONTH))
+                out.append(period.last_3_months)
+            results[flag] = out
+            with pytest.raises(ValueError):
+                periods.period("2025-13")
+    assert results[True] == results[False]
+
+
+def test_has_role_and_errors_unchanged(tbs, households):
+    simulation = mapping.build_batch(households, PERIOD).simulation
+    familles = simulation.populations["famille"]
+    persons = simulation.persons
+    roles = [familles.entity.PARENT, familles.entity.ENFANT, familles.entity.DEMANDEUR]
+    with accel.enabled(False):
+        plain = [persons.has_role(role) for role in roles]
+    with accel.enabled(True):
+        fast = [persons.has_role(role) for role in roles]
+        with pytest.raises(Exception, match="inconnue"):
+            simulation.calculate("variable_inconnue", PERIOD)
+        with pytest.raises(ValueError, match="whole year"):
+            simulation.calculate("rfr", PERIOD)
+    for expected, got in zip(plain, fast, strict=True):
+        assert numpy.array_equal(got, expected)
