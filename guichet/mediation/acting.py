@@ -12,7 +12,8 @@ For other apps:
   acting mode). ``person_for(request)`` is the person a view works for: the acted-for person, or the citizen.
 - ``@require_authorization("school_canteen")``: the view is for a citizen acting for themselves or for a
   mediator acting under that family; anyone else, or a mediator outside the mandate's scope, gets a 403 page
-  with a clear message.
+  with a clear message. ``scope_refusal(request, family)`` is the same check inside a view, for views that know
+  the family only once an object is loaded (``family_for_service_kind`` maps a catalogue service kind to one).
 - ``record_action(request_or_acting=request, action=AuditAction.X, target=obj, data={...})``: journal an action
   done on the person's behalf (actor: the mediator, subject: the person, data: mandate, organisation, family).
 """
@@ -213,6 +214,35 @@ def refusal(request: HttpRequest, message: str, *, ended: bool = False) -> HttpR
     return render(request, "mediation/refused.html", {"message": message, "ended": ended}, status=403)
 
 
+def scope_refusal(request: HttpRequest, *families: str, public: bool = False) -> HttpResponse | None:
+    """The 403 page when this request may not act under ``families``, else None.
+
+    For views that learn the family only after loading an object (a procedure type):
+    ``if (refused := scope_refusal(request, family_for_service_kind(procedure.service.kind))): return refused``.
+    """
+    acting = acting_for(request)
+    if acting is None:
+        if public or is_citizen(request.user):
+            return None
+        if is_verified_mediator(request.user):
+            return refusal(request, _("Choisissez d'abord la personne pour qui vous agissez."))
+        return refusal(request, _("Cette page est réservée à la personne concernée."))
+    if acting.family in families:
+        return None
+    if not any(families):
+        return refusal(request, _("Cette démarche ne peut pas être faite par un médiateur pour une autre personne."))
+    needed = ", ".join(f"« {Family(family).label} »" for family in families if family)
+    return refusal(
+        request,
+        _(
+            "Vous agissez pour %(name)s pour les démarches « %(current)s ». Cette action relève de "
+            "%(needed)s : elle est hors du champ choisi. Si le mandat la couvre, changez de démarches "
+            "depuis l'espace médiation."
+        )
+        % {"name": acting.person.full_name, "current": acting.family_label, "needed": needed},
+    )
+
+
 def require_authorization(*families: str, public: bool = False) -> Callable:
     """A view for a citizen acting for themselves, or for a mediator acting under one of ``families``.
 
@@ -225,25 +255,8 @@ def require_authorization(*families: str, public: bool = False) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            acting = acting_for(request)
-            if acting is None:
-                if public or is_citizen(request.user):
-                    return view(request, *args, **kwargs)
-                if is_verified_mediator(request.user):
-                    return refusal(request, _("Choisissez d'abord la personne pour qui vous agissez."))
-                return refusal(request, _("Cette page est réservée à la personne concernée."))
-            if acting.family not in families:
-                needed = ", ".join(f"« {Family(family).label} »" for family in families)
-                return refusal(
-                    request,
-                    _(
-                        "Vous agissez pour %(name)s pour les démarches « %(current)s ». Cette action relève de "
-                        "%(needed)s : elle est hors du champ choisi. Si le mandat la couvre, changez de démarches "
-                        "depuis l'espace médiation."
-                    )
-                    % {"name": acting.person.full_name, "current": acting.family_label, "needed": needed},
-                )
-            return view(request, *args, **kwargs)
+            refused = scope_refusal(request, *families, public=public)
+            return refused if refused is not None else view(request, *args, **kwargs)
 
         return wrapped
 

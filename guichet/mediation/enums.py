@@ -23,6 +23,20 @@ class Family(models.TextChoices):
     SIMULATION = "simulation", _("Simulation de droits")
 
 
+# The family that covers the procedures of a catalogue service kind (guichet.catalog.enums.ServiceKind).
+FAMILY_BY_SERVICE_KIND = {
+    "canteen": Family.SCHOOL_CANTEEN,
+    "transport": Family.TRANSPORT,
+    "social": Family.SOCIAL_AIDS,
+    "housing": Family.HOUSING,
+}
+
+
+def family_for_service_kind(kind: str) -> Family | None:
+    """The family a procedure of this service kind falls under (None: no mediator may do it on someone's behalf)."""
+    return FAMILY_BY_SERVICE_KIND.get(kind)
+
+
 class Duration(models.TextChoices):
     """The fixed menu of mandate durations."""
 

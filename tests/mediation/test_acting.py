@@ -263,3 +263,18 @@ def test_a_mediator_whose_mandate_just_ended_can_still_stop_or_log_out(client):
     assert response.status_code == 302
     assert SESSION_KEY not in client.session
     assert AuditEvent.objects.filter(action="acting_refused").count() == 1
+
+
+def test_scope_refusal_checks_a_family_known_only_inside_a_view(rf, client):
+    from guichet.mediation.acting import scope_refusal
+    from guichet.mediation.enums import family_for_service_kind
+
+    mandate = active_mandate(families=[Family.SCHOOL_CANTEEN, Family.SIMULATION])
+    _act(client, mandate, Family.SCHOOL_CANTEEN)
+    request = rf.get("/")
+    request.session, request.user = client.session, mandate.created_by
+    request.user.is_verified = lambda: True
+    assert scope_refusal(request, family_for_service_kind("canteen")) is None
+    assert scope_refusal(request, family_for_service_kind("transport")).status_code == 403
+    assert family_for_service_kind("library") is None
+    assert "ne peut pas être faite" in scope_refusal(request, family_for_service_kind("library")).content.decode()
