@@ -73,9 +73,20 @@ def _assisted_check(by: Any, person: Person) -> bool:
 
 
 def _mediator_check(by: Any, person: Person) -> bool:
-    # Booking on behalf of a person needs a mandate covering appointments: the mediation app registers
-    # its check here (``channel_check_register``). Until then, no mediator booking is accepted.
-    return False
+    # Booking on behalf of a person needs, at this very moment, an active mandate of one of the mediator's
+    # organisations with an appointments authorisation that is not revoked.
+    from guichet.mediation.enums import Family
+    from guichet.mediation.models import Mandate
+
+    if by is None or not getattr(by, "is_authenticated", False):
+        return False
+    return (
+        Mandate.objects.active()
+        .for_mediator(by)
+        .for_person(person)
+        .filter(authorizations__family=Family.APPOINTMENTS, authorizations__revoked_at__isnull=True)
+        .exists()
+    )
 
 
 CHANNEL_CHECKS: dict[str, ChannelCheck] = {

@@ -62,3 +62,14 @@ class AuditAction(models.TextChoices):
     ON_BEHALF_SIMULATION_SAVED = "on_behalf_simulation_saved", _("Simulation enregistrée pour vous par un médiateur")
     TAKEOVER_CODE_ISSUED = "takeover_code_issued", _("Code de reprise de compte remis")
     ACCOUNT_TAKEN_OVER = "account_taken_over", _("Compte ouvert sur le dossier créé par un médiateur")
+    ON_BEHALF_BOOKED = "on_behalf_booked", _("Rendez-vous pris pour vous par un médiateur")
+    ON_BEHALF_BOOKING_CANCELLED = "on_behalf_booking_cancelled", _("Rendez-vous annulé pour vous par un médiateur")
+    ON_BEHALF_BOOKING_RESCHEDULED = (
+        "on_behalf_booking_rescheduled",
+        _("Rendez-vous déplacé pour vous par un médiateur"),
+    )
+    ON_BEHALF_APPLICATION_STARTED = "on_behalf_application_started", _("Démarche commencée pour vous par un médiateur")
+    ON_BEHALF_APPLICATION_SUBMITTED = (
+        "on_behalf_application_submitted",
+        _("Démarche déposée pour vous par un médiateur"),
+    )

@@ -51,13 +51,34 @@ from guichet.procedures.transitions import rule_for
 MIN_MOTIVATION = 20
 
 
-def _acts_for_applicant(by: User, applicant: Person) -> bool:
-    """The person themself, or a mediator (the mediation app checks the mandate before calling)."""
-    return bool(getattr(by, "person", None) == applicant or by.role == Role.MEDIATOR)
+def procedure_family(procedure: ProcedureType) -> str | None:
+    """The mediation family a procedure falls under (None: no mediator may file it for someone)."""
+    from guichet.mediation.enums import family_for_service_kind
+
+    return family_for_service_kind(procedure.service.kind) if procedure.service_id else None
+
+
+def _acts_for_applicant(by: User, applicant: Person, procedure: ProcedureType | None = None) -> bool:
+    """The person themself, or a mediator holding, at this very moment, a mandate of the person that covers the
+    procedure's family (the views check it too, with a clear message; this is the rule itself)."""
+    if getattr(by, "person", None) == applicant:
+        return True
+    if by.role != Role.MEDIATOR:
+        return False
+    from guichet.mediation.models import Mandate
+
+    mandates = Mandate.objects.active().for_mediator(by).for_person(applicant)
+    if procedure is None:  # a document of the person, for any of their procedures
+        return mandates.filter(authorizations__revoked_at__isnull=True).exists()
+    family = procedure_family(procedure)
+    return (
+        family is not None
+        and mandates.filter(authorizations__family=family, authorizations__revoked_at__isnull=True).exists()
+    )
 
 
 def _check_applicant_side(*, application: Application, by: User) -> None:
-    if not _acts_for_applicant(by, application.applicant):
+    if not _acts_for_applicant(by, application.applicant, application.procedure):
         raise PermissionDenied
 
 
@@ -126,7 +147,9 @@ def application_transition(
         )
     if rule.actor == Actor.AGENT and not (by is not None and permissions.can_process(by, application)):
         raise PermissionDenied
-    if rule.actor == Actor.APPLICANT and not (by is not None and _acts_for_applicant(by, application.applicant)):
+    if rule.actor == Actor.APPLICANT and not (
+        by is not None and _acts_for_applicant(by, application.applicant, application.procedure)
+    ):
         raise PermissionDenied
     if rule.requires:
         valid = decision is not None and decision.status == DecisionStatus.SIGNED and decision.outcome == to
@@ -177,7 +200,7 @@ def application_start(
     """Start a draft, prefilled with what is already known (address, household, a previous application)."""
     if not procedure.is_active:
         raise ValidationError(_("Cette démarche n'est plus ouverte."))
-    if not _acts_for_applicant(by, applicant):
+    if not _acts_for_applicant(by, applicant, procedure):
         raise PermissionDenied
     answers = questions.prefill(procedure, applicant)
     if renewal_of is not None:

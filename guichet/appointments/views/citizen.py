@@ -1,9 +1,13 @@
 """A citizen's appointments: find a free slot, book, see, move, cancel; take part in a draw."""
 
 import itertools
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,8 +19,10 @@ from guichet.appointments.enums import BookingChannel
 from guichet.appointments.forms import SlotForm
 from guichet.appointments.models import Agenda, Booking, LotteryRequest, LotteryWindow, Slot
 from guichet.appointments.permissions import can_book_online, can_use_own_bookings
+from guichet.audit.enums import AuditAction
 from guichet.core import ratelimit
-from guichet.core.policy import require
+from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization
+from guichet.mediation.enums import Family
 
 SEARCH_WINDOW_SECONDS = 600
 # How many free slots an availability page lists at most.
@@ -57,6 +63,35 @@ def free_days(agenda: Agenda, channel: str = BookingChannel.ONLINE, exclude: Slo
     return [(day, list(group)) for day, group in itertools.groupby(slots, key=lambda s: s.day)]
 
 
+def for_person(*, booking: bool) -> Callable:
+    """A citizen for themself (booking needs a verified address), or a mediator acting under an appointments mandate.
+
+    In acting mode the mandate is checked on every request by the mediation app; the person is the mandate's.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @require_authorization(Family.APPOINTMENTS)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            allowed = can_book_online if booking else can_use_own_bookings
+            if acting_for(request) is None and not allowed(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _channel(request: HttpRequest) -> BookingChannel:
+    return BookingChannel.MEDIATOR if acting_for(request) is not None else BookingChannel.ONLINE
+
+
+def _on_behalf(request: HttpRequest, action: AuditAction, booking: Booking, receipt: str) -> None:
+    if acting_for(request) is not None:
+        record_action(request_or_acting=request, action=action, target=booking, receipt=receipt)
+
+
 def _agenda(public_id) -> Agenda:
     return get_object_or_404(Agenda.objects.active().select_related("service", "place"), public_id=public_id)
 
@@ -65,7 +100,7 @@ def _own_booking(request: HttpRequest, public_id) -> Booking:
     return get_object_or_404(
         Booking.objects.select_related("slot__agenda__service", "slot__agenda__place", "seat"),
         public_id=public_id,
-        person=request.user.person,
+        person=person_for(request),
     )
 
 
@@ -73,9 +108,9 @@ def _open_windows(agenda: Agenda):
     return LotteryWindow.objects.accepting().filter(agenda=agenda)
 
 
-@require(can_use_own_bookings)
+@for_person(booking=False)
 def mine(request: HttpRequest) -> HttpResponse:
-    person = request.user.person
+    person = person_for(request)
     bookings = Booking.objects.for_person(person).select_related("slot__agenda__service", "slot__agenda__place")
     now = timezone.now()
     context = {
@@ -89,7 +124,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "appointments/mine.html", context)
 
 
-@require(can_use_own_bookings)
+@for_person(booking=False)
 def agendas(request: HttpRequest) -> HttpResponse:
     context = {
         "agendas": Agenda.objects.active().select_related("service", "place__commune"),
@@ -111,7 +146,7 @@ def _availability(request, agenda, *, form, status=200, error="", booking=None) 
     return render(request, "appointments/availability.html", context, status=status)
 
 
-@require(can_book_online)
+@for_person(booking=True)
 def availability(request: HttpRequest, public_id) -> HttpResponse:
     agenda = _agenda(public_id)
     if limited(request, "search"):
@@ -120,7 +155,7 @@ def availability(request: HttpRequest, public_id) -> HttpResponse:
     return _availability(request, agenda, form=SlotForm(agenda=agenda))
 
 
-@require(can_book_online)
+@for_person(booking=True)
 @require_POST
 def book(request: HttpRequest, public_id) -> HttpResponse:
     agenda = _agenda(public_id)
@@ -133,20 +168,21 @@ def book(request: HttpRequest, public_id) -> HttpResponse:
     try:
         booking = services.booking_create(
             slot=form.cleaned_data["slot"],
-            person=request.user.person,
+            person=person_for(request),
             by=request.user,
-            channel=BookingChannel.ONLINE,
+            channel=_channel(request),
             origin=services.origin_of(ratelimit.client_ip(request)),
         )
     except services.SlotTaken as exc:
         return _availability(request, agenda, form=form, status=409, error=exc.messages[0])
     except services.BookingRefused as exc:
         return _availability(request, agenda, form=form, status=400, error=exc.messages[0])
+    _on_behalf(request, AuditAction.ON_BEHALF_BOOKED, booking, _("Un rendez-vous a été pris pour vous."))
     messages.success(request, _("Votre rendez-vous est réservé."))
     return redirect("appointments:detail", public_id=booking.public_id)
 
 
-@require(can_use_own_bookings)
+@for_person(booking=False)
 def detail(request: HttpRequest, public_id) -> HttpResponse:
     booking = _own_booking(request, public_id)
     return render(request, "appointments/detail.html", {"booking": booking})
@@ -164,7 +200,7 @@ def booking_event(booking: Booking) -> ical.Event:
     )
 
 
-@require(can_use_own_bookings)
+@for_person(booking=False)
 def booking_ics(request: HttpRequest, public_id) -> HttpResponse:
     booking = _own_booking(request, public_id)
     response = HttpResponse(
@@ -174,7 +210,7 @@ def booking_ics(request: HttpRequest, public_id) -> HttpResponse:
     return response
 
 
-@require(can_use_own_bookings)
+@for_person(booking=False)
 def cancel(request: HttpRequest, public_id) -> HttpResponse:
     booking = _own_booking(request, public_id)
     if not booking.is_upcoming:
@@ -186,12 +222,15 @@ def cancel(request: HttpRequest, public_id) -> HttpResponse:
         except services.BookingRefused as exc:
             messages.error(request, exc.messages[0])
             return redirect("appointments:detail", public_id=booking.public_id)
+        _on_behalf(
+            request, AuditAction.ON_BEHALF_BOOKING_CANCELLED, booking, _("Un rendez-vous a été annulé pour vous.")
+        )
         messages.success(request, _("Votre rendez-vous est annulé."))
         return redirect("appointments:mine")
     return render(request, "appointments/cancel.html", {"booking": booking})
 
 
-@require(can_book_online)
+@for_person(booking=True)
 def reschedule(request: HttpRequest, public_id) -> HttpResponse:
     booking = _own_booking(request, public_id)
     agenda = booking.slot.agenda
@@ -222,16 +261,17 @@ def reschedule(request: HttpRequest, public_id) -> HttpResponse:
         return _availability(request, agenda, form=form, status=409, error=exc.messages[0], booking=booking)
     except services.BookingRefused as exc:
         return _availability(request, agenda, form=form, status=400, error=exc.messages[0], booking=booking)
+    _on_behalf(request, AuditAction.ON_BEHALF_BOOKING_RESCHEDULED, new, _("Un rendez-vous a été déplacé pour vous."))
     messages.success(request, _("Votre rendez-vous est déplacé."))
     return redirect("appointments:detail", public_id=new.public_id)
 
 
-@require(can_book_online)
+@for_person(booking=True)
 @require_POST
 def lottery_request(request: HttpRequest, public_id) -> HttpResponse:
     window = get_object_or_404(LotteryWindow.objects.accepting().filter(agenda__is_active=True), public_id=public_id)
     try:
-        services.lottery_request_create(window=window, person=request.user.person, by=request.user)
+        services.lottery_request_create(window=window, person=person_for(request), by=request.user)
     except services.BookingRefused as exc:
         messages.error(request, exc.messages[0])
         return redirect("appointments:agendas")

@@ -3,15 +3,18 @@
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.permissions import is_citizen
+from guichet.audit.enums import AuditAction
 from guichet.catalog.models import Service
 from guichet.core.policy import public, require
+from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization, scope_refusal
+from guichet.mediation.enums import Family
 from guichet.procedures import computation, delays, documents, pdf, permissions, questions, services
 from guichet.procedures.enums import ApplicationStatus, DecisionStatus
 from guichet.procedures.forms import (
@@ -36,14 +39,23 @@ def _files(request: HttpRequest):
     return request.FILES if request.method == "POST" else None
 
 
+def applicant_side(view):
+    """A citizen for themself, or a mediator acting for the person (the family is checked per procedure)."""
+    return require_authorization(*Family.values)(view)
+
+
 def _own(request: HttpRequest, public_id, **filters) -> Application:
-    """The person's own application, or 404 (whoever else's it is)."""
-    return get_object_or_404(
-        Application.objects.select_related("procedure__team", "applicant"),
+    """The person's own application, or 404 (whoever else's it is); outside a mediator's scope, 403."""
+    application = get_object_or_404(
+        Application.objects.select_related("procedure__team", "procedure__service", "applicant"),
         public_id=public_id,
-        applicant=request.user.person,
+        applicant=person_for(request),
         **filters,
     )
+    acting = acting_for(request)
+    if acting is not None and acting.family != services.procedure_family(application.procedure):
+        raise PermissionDenied
+    return application
 
 
 def pass_urbain_services():
@@ -70,26 +82,37 @@ def steps_of(procedure: ProcedureType) -> list[dict]:
 def catalog(request: HttpRequest) -> HttpResponse:
     procedures = ProcedureType.objects.active().select_related("service")
     return render(
-        request, "procedures/catalog.html", {"procedures": procedures, "can_apply": is_citizen(request.user)}
+        request,
+        "procedures/catalog.html",
+        {"procedures": procedures, "can_apply": is_citizen(request.user) or acting_for(request) is not None},
     )
 
 
-@require(is_citizen)
+@applicant_side
 def mine(request: HttpRequest) -> HttpResponse:
-    applications = Application.objects.for_applicant(request.user.person).select_related("procedure")
+    applications = Application.objects.for_applicant(person_for(request)).select_related("procedure")
     return render(request, "procedures/mine.html", {"applications": applications})
 
 
-@require(is_citizen)
+@applicant_side
 @require_POST
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     procedure = get_object_or_404(ProcedureType.objects.active(), slug=slug)
-    person = request.user.person
+    if (refused := scope_refusal(request, services.procedure_family(procedure))) is not None:
+        return refused
+    person = person_for(request)
     draft = (
         Application.objects.for_applicant(person).filter(procedure=procedure, status=ApplicationStatus.DRAFT).first()
     )
     if draft is None:
         draft = services.application_start(procedure=procedure, applicant=person, by=request.user)
+        if acting_for(request) is not None:
+            record_action(
+                request_or_acting=request,
+                action=AuditAction.ON_BEHALF_APPLICATION_STARTED,
+                target=draft,
+                data={"procedure": procedure.slug},
+            )
     return _to_step(draft, draft.step)
 
 
@@ -103,7 +126,7 @@ def _to_step(application: Application, number: int) -> HttpResponse:
 # --- Filling a draft, step by step ---
 
 
-@require(is_citizen)
+@applicant_side
 def step(request: HttpRequest, public_id, step: int) -> HttpResponse:
     application = _own(request, public_id)
     if application.status != ApplicationStatus.DRAFT:
@@ -188,7 +211,7 @@ def _keep_documents(request: HttpRequest, application: Application, form: Docume
                 form.add_error(file_name, exc.messages)
 
 
-@require(is_citizen)
+@applicant_side
 def recap(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id)
     if application.status != ApplicationStatus.DRAFT:
@@ -201,6 +224,15 @@ def recap(request: HttpRequest, public_id) -> HttpResponse:
             errors = exc.messages
         else:
             # Committed: whatever happens next, the application and its number are kept.
+            if acting_for(request) is not None:
+                record_action(
+                    request_or_acting=request,
+                    action=AuditAction.ON_BEHALF_APPLICATION_SUBMITTED,
+                    target=application,
+                    data={"procedure": application.procedure.slug},
+                    receipt=_("Votre demande « %(procedure)s » a été déposée (dossier %(number)s).")
+                    % {"procedure": application.procedure.name, "number": application.receipt_number},
+                )
             if application.procedure.is_pass_urbain:
                 try:
                     services.pass_urbain_decide(application=application)
@@ -265,7 +297,7 @@ def detail_context(application: Application, **forms) -> dict:
     }
 
 
-@require(is_citizen)
+@applicant_side
 def detail(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id)
     if application.status == ApplicationStatus.DRAFT:
@@ -273,7 +305,7 @@ def detail(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "procedures/detail.html", detail_context(application))
 
 
-@require(is_citizen)
+@applicant_side
 def receipt(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id, receipt_number__isnull=False)
     return pdf.response(pdf.receipt(application), f"recepisse-{application.receipt_number}.pdf")
@@ -286,7 +318,7 @@ def _upload(request: HttpRequest, application: Application, form) -> list[Docume
     return [services.document_upload(owner=application.applicant, uploaded=uploaded, by=request.user)]
 
 
-@require(is_citizen)
+@applicant_side
 @require_POST
 def message(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id)
@@ -307,7 +339,7 @@ def message(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "procedures/detail.html", detail_context(application, message_form=form), status=400)
 
 
-@require(is_citizen)
+@applicant_side
 @require_POST
 def resubmit(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id)
@@ -328,7 +360,7 @@ def resubmit(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "procedures/detail.html", detail_context(application, resubmit_form=form), status=400)
 
 
-@require(is_citizen)
+@applicant_side
 @require_POST
 def withdraw(request: HttpRequest, public_id) -> HttpResponse:
     application = _own(request, public_id)
@@ -372,12 +404,12 @@ def document(request: HttpRequest, public_id) -> HttpResponse:
     return response
 
 
-@require(is_citizen)
+@applicant_side
 def review_request(request: HttpRequest, public_id) -> HttpResponse:
     decision = get_object_or_404(
         Decision.objects.select_related("application__procedure"),
         public_id=public_id,
-        application__applicant=request.user.person,
+        application__applicant=person_for(request),
         status=DecisionStatus.SIGNED,
     )
     form = ReviewRequestForm(_posted(request), _files(request))
@@ -400,18 +432,18 @@ def review_request(request: HttpRequest, public_id) -> HttpResponse:
 # --- Pass'urbain subscriptions ---
 
 
-@require(is_citizen)
+@applicant_side
 def subscriptions(request: HttpRequest) -> HttpResponse:
-    person = request.user.person
+    person = person_for(request)
     rows = Subscription.objects.for_person(person).select_related("service", "application")
     return render(request, "procedures/subscriptions.html", {"subscriptions": rows})
 
 
-@require(is_citizen)
+@applicant_side
 @require_POST
 def renew(request: HttpRequest) -> HttpResponse:
     try:
-        application = services.pass_urbain_renew(applicant=request.user.person, by=request.user)
+        application = services.pass_urbain_renew(applicant=person_for(request), by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("procedures:subscriptions")
