@@ -17,12 +17,15 @@ from playwright.sync_api import expect
 
 from guichet.accounts.models import Person
 from guichet.accounts.services import household_save
+from guichet.catalog.models import Service
 from guichet.mediation.models import Mandate
+from guichet.procedures.models import Application
 from guichet.rights.engine.system import warm_up
 from tests.browser.conftest import assert_accessible, assert_every_page_scanned
 from tests.browser.test_citizen_flow import button, field, log_in, verification_link
 from tests.factories import PASSWORD, household_data
 from tests.mediation.factories import mediator
+from tests.procedures import factories as procedure_factories
 
 PERSON_EMAIL = "josette.perrin@example.org"
 
@@ -56,6 +59,11 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
         pytest.skip("pdftotext not installed")
     warm_up()  # OpenFisca loads once per process: not while the browser waits for the results page
     user = mediator()
+    procedure_factories.procedure(
+        slug="carte-transport",
+        name="Carte de transport solidaire",
+        service=Service.objects.get(slug="transports"),
+    )
     organisation = user.mediation_memberships.get().organisation
     device = TOTPDevice.objects.create(user=user, name="application", confirmed=True)
     counter = new_page()
@@ -75,6 +83,7 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
     field(counter, "Ville").fill("Vaulx-en-Velin")
     counter.get_by_label("Simulation de droits").check()
     counter.get_by_label("Aides sociales").check()
+    counter.get_by_label("Transports").check()
     counter.get_by_label("6 mois").check()
     button(counter, "Créer le dossier et préparer le mandat").click()
     expect(counter.get_by_text("Le code postal compte 5 chiffres.")).to_be_visible()
@@ -115,6 +124,24 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
     expect(counter.get_by_role("status")).to_contain_text("enregistré dans le compte de Josette Perrin")
     assert_accessible(counter)
 
+    # In another family of the mandate: she asks for a solidarity transport pass, filed with her.
+    banner.get_by_role("link", name="Voir le mandat").click()
+    assert_accessible(counter)
+    counter.get_by_label("Transports", exact=True).check()
+    button(counter, "Commencer").click()
+    expect(banner).to_contain_text("Transports")
+    counter.goto("/demarches/")
+    assert_accessible(counter)
+    button(counter, "Commencer : Carte de transport solidaire").click()
+    assert_accessible(counter)
+    field(counter, "Motif de la demande").fill("Trajets vers l'hôpital")
+    button(counter, "Voir le récapitulatif").click()
+    assert_accessible(counter)
+    button(counter, "Déposer ma demande").click()
+    expect(counter.get_by_role("status")).to_contain_text("Votre demande est déposée")
+    assert_accessible(counter)
+    assert Application.objects.get().applicant == mandate.person
+
     # A takeover code, printed for her.
     banner.get_by_role("link", name="Voir le mandat").click()
     assert_accessible(counter)
@@ -142,6 +169,7 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
     expect(home.get_by_role("heading", level=1)).to_have_text("Mes mandats et ce qui a été fait pour moi")
     card = home.get_by_role("region", name=f"Mandat donné à {organisation.name}")
     expect(card).to_contain_text("Simulation enregistrée pour vous par un médiateur")
+    expect(card).to_contain_text("Démarche déposée pour vous par un médiateur")
     expect(card).to_contain_text(user.person.full_name)
     assert_accessible(home)
     button(card, f"Révoquer tout le mandat donné à {organisation.name}").click()
