@@ -9,17 +9,23 @@ from guichet.rights.engine.local import local_aids
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.explanations import reasons_not_eligible
 
+CENT = Decimal("0.01")
+
 
 def compute(household: HouseholdInput, period: str) -> HouseholdResult:
     """All national and local aids of one household for one month."""
     return calculate_households([household], period)[0]
 
 
+def euros(amount: float) -> Decimal:
+    return Decimal(str(round(amount, 2))).quantize(CENT)
+
+
 def monthly_equivalent(benefit_id: str, amount: float) -> Decimal:
-    """A yearly aid (back-to-school allowance, energy cheque) counted as a twelfth per month."""
-    value = Decimal(str(round(amount, 2)))
+    """A yearly amount (back-to-school allowance, energy cheque, school grants) counted as a twelfth per month."""
+    value = euros(amount)
     benefit = BENEFITS_BY_ID[benefit_id]
-    return value if benefit.period_unit == "month" else (value / 12).quantize(Decimal("0.01"))
+    return value if benefit.amount_period == "month" else (value / 12).quantize(CENT)
 
 
 def monthly_total(result: HouseholdResult) -> Decimal:
@@ -48,7 +54,7 @@ def present(result: HouseholdResult, household: HouseholdInput, names: dict[str,
     reasons = reasons_not_eligible(result, household)
     for key, value in result.benefits.items():
         benefit = BENEFITS_BY_ID[key]
-        item = {**benefit.as_dict(), "amount": Decimal(str(round(value.amount, 2))), "period": value.period}
+        item = {**benefit.as_dict(), "amount": euros(value.amount), "period": value.period}
         if value.eligible:
             shown.eligible.append(item)
         else:
@@ -60,7 +66,7 @@ def present(result: HouseholdResult, household: HouseholdInput, names: dict[str,
             continue
         aid = aids[key]
         members = [
-            {"first_name": names.get(member_id, member_id), "value": Decimal(str(member["value"]))}
+            {"first_name": names.get(member_id, member_id), "value": euros(member["value"])}
             for member_id, member in value.members.items()
             if member["eligible"]
         ]

@@ -158,3 +158,15 @@ def _demo_household() -> dict:
 
 def test_current_period_is_this_month():
     assert questionnaire.current_period() == f"{datetime.date.today():%Y-%m}"
+
+
+def test_yearly_amounts_count_a_twelfth_per_month_and_say_per_year():
+    from decimal import Decimal
+
+    from guichet.rights.engine.benefits import BENEFITS_BY_ID
+
+    # The model computes school grants on a month but labels them "Montant annuel": shown per year.
+    assert BENEFITS_BY_ID["bourse_college"].amount_period == "year"
+    assert results.monthly_equivalent("bourse_college", 336.0) == Decimal("28.00")
+    assert results.monthly_equivalent("ars", 881.68) == Decimal("73.47")
+    assert results.monthly_equivalent("ppa", 623.934) == Decimal("623.93")

@@ -37,6 +37,14 @@ class Benefit:
     claim: Promise
     url: str
     kind: str = "amount"
+    # Some variables are computed on a month but hold a yearly amount (their model label says "Montant annuel"):
+    # "year" here makes Guichet show them per year and count a twelfth of them per month.
+    amount_per: str = ""
+
+    @property
+    def amount_period(self) -> str:
+        """The period the amount is expressed in ("month" or "year")."""
+        return self.amount_per or self.period_unit
 
     @property
     def entity(self) -> str:
@@ -62,6 +70,7 @@ class Benefit:
             "variable": self.variable,
             "period_unit": self.period_unit,
             "kind": self.kind,
+            "amount_period": self.amount_period,
             "label": str(self.label),
             "description": str(self.description),
             "references": self.references,
@@ -203,6 +212,7 @@ BENEFITS: tuple[Benefit, ...] = (
         id="css_participation",
         variable="css_participation_forfaitaire",
         period_unit="month",
+        amount_per="year",
         kind="contribution",
         label=_("Complémentaire santé solidaire avec participation"),
         description=_("Une mutuelle à moins de 1 € par jour et par personne, selon l'âge et les ressources."),
@@ -226,6 +236,7 @@ BENEFITS: tuple[Benefit, ...] = (
         id="bourse_college",
         variable="bourse_college",
         period_unit="month",
+        amount_per="year",
         label=_("Bourse de collège"),
         description=_("Une aide pour les frais de scolarité des collégiens, selon les ressources de la famille."),
         legal_basis="Code de l'éducation, article L531-1",
@@ -237,6 +248,7 @@ BENEFITS: tuple[Benefit, ...] = (
         id="bourse_lycee",
         variable="bourse_lycee",
         period_unit="month",
+        amount_per="year",
         label=_("Bourse de lycée"),
         description=_("Une aide pour les frais de scolarité des lycéens, selon les ressources de la famille."),
         legal_basis="Code de l'éducation, article L531-1",
