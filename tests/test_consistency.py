@@ -68,3 +68,24 @@ def test_every_environment_variable_is_documented():
     assert names
     assert sorted(name for name in names if f"`{name}`" not in readme and name not in readme) == []
     assert sorted(name for name in names if not re.search(rf"^#?\s*{name}=", example, re.M)) == []
+
+
+def test_apps_depend_on_each_other_without_cycles():
+    """Imports between apps (at module level or inside functions) form no cycle."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "guichet").rglob("*.py"):
+        app = path.relative_to(ROOT / "guichet").parts[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("guichet."):
+                other = node.module.split(".")[1]
+                if other != app:
+                    graph.setdefault(app, set()).add(other)
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, ()):
+            if nxt == target or (nxt not in seen and reaches(nxt, target, seen | {nxt})):
+                return True
+        return False
+
+    cycles = sorted(app for app in graph if reaches(app, app, {app}))
+    assert cycles == [], f"apps in an import cycle: {cycles} ({ {a: sorted(graph[a]) for a in cycles} })"

@@ -219,6 +219,23 @@ MemberFormSet = forms.formset_factory(
 )
 
 
+def member_formset(post, members: list[dict], *, extra: int = 0) -> BaseMemberFormSet:
+    """The formset of the people other than the person (``members[0]``), with ``extra`` empty forms."""
+    formset_class = type("MemberFormSetExtra", (MemberFormSet,), {"extra": extra}) if extra else MemberFormSet
+    return formset_class(post, initial=members[1:], prefix="members")
+
+
+def member_formset_plus_one(post, members: list[dict]) -> BaseMemberFormSet:
+    """The submitted formset with one more empty person, keeping everything typed (nothing validated or lost)."""
+    data = post.copy()
+    try:
+        total = int(data.get("members-TOTAL_FORMS", 0))
+    except ValueError:
+        total = 0
+    data["members-TOTAL_FORMS"] = str(min(max(total, 0) + 1, MemberFormSet.max_num))
+    return MemberFormSet(data, initial=members[1:], prefix="members")
+
+
 def last_twelve_months(today: datetime.date | None = None) -> list[datetime.date]:
     """The twelve calendar months before the current one, oldest first (first day of each)."""
     today = today or timezone.localdate()

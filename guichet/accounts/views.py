@@ -14,7 +14,6 @@ from guichet.accounts.enums import ConsentPurpose, ResourceKind
 from guichet.accounts.forms import (
     HousingForm,
     LoginForm,
-    MemberFormSet,
     ProfileForm,
     RegistrationForm,
     ResendVerificationForm,
@@ -22,6 +21,8 @@ from guichet.accounts.forms import (
     SelfMemberForm,
     TaxesForm,
     last_twelve_months,
+    member_formset,
+    member_formset_plus_one,
 )
 from guichet.accounts.middleware import second_factor_exempt
 from guichet.accounts.models import Consent, Household, HouseholdDraft, HouseholdMember, User
@@ -248,14 +249,6 @@ def _draft(person) -> HouseholdDraft:
     return draft
 
 
-def _member_formset(data, members: list[dict], extra: int = 0):
-    others = members[1:]
-    formset_class = MemberFormSet
-    if extra:
-        formset_class = type("MemberFormSetExtra", (MemberFormSet,), {"extra": extra})
-    return formset_class(data, initial=others, prefix="members")
-
-
 @require(is_citizen)
 def household_start(request: HttpRequest) -> HttpResponse:
     draft = _draft(request.user.person)
@@ -291,10 +284,10 @@ def household_step(request: HttpRequest, step: int) -> HttpResponse:
             return render(
                 request,
                 "accounts/household_step.html",
-                _step_context(step, {"self_form": self_form, "formset": _formset_plus_one(post, members)}),
+                _step_context(step, {"self_form": self_form, "formset": member_formset_plus_one(post, members)}),
             )
         extra = 1 if post is None and len(members) <= 1 else 0
-        formset = _member_formset(post, members, extra=extra)
+        formset = member_formset(post, members, extra=extra)
         forms_ok = self_form.is_bound and self_form.is_valid() and formset.is_valid()
         if forms_ok:
             data["members"] = [self_form.to_data(), *formset.to_data()]
@@ -331,16 +324,6 @@ def household_step(request: HttpRequest, step: int) -> HttpResponse:
                 return redirect("accounts:household_recap")
             return redirect("accounts:household_step", step=step + 1)
     return render(request, "accounts/household_step.html", _step_context(step, context))
-
-
-def _formset_plus_one(post, members: list[dict]):
-    data = post.copy()
-    try:
-        total = int(data.get("members-TOTAL_FORMS", 0))
-    except ValueError:
-        total = 0
-    data["members-TOTAL_FORMS"] = str(min(max(total, 0) + 1, MemberFormSet.max_num))
-    return MemberFormSet(data, initial=members[1:], prefix="members")
 
 
 def _resize_resources(data: dict) -> None:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from guichet.accounts import household_form
 from guichet.accounts import services as account_services
-from guichet.accounts.forms import HousingForm, MemberFormSet, SelfMemberForm
+from guichet.accounts.forms import HousingForm, SelfMemberForm, member_formset, member_formset_plus_one
 from guichet.accounts.models import Household
 from guichet.accounts.permissions import is_citizen
 from guichet.audit.enums import AuditAction
@@ -114,11 +114,10 @@ def step(request: HttpRequest, step: int) -> HttpResponse:
     elif step == 2:
         self_form = SelfMemberForm(post, initial=members[0] if members else {}, prefix="self")
         if post is not None and action == "add_member":
-            formset = _formset_plus_one(post, members)
+            formset = member_formset_plus_one(post, members)
             return render(request, "rights/step.html", _context(step, {"self_form": self_form, "formset": formset}))
         extra = 1 if post is None and len(members) <= 1 else 0
-        formset_class = type("Members", (MemberFormSet,), {"extra": extra}) if extra else MemberFormSet
-        formset = formset_class(post, initial=members[1:], prefix="members")
+        formset = member_formset(post, members, extra=extra)
         valid = post is not None and self_form.is_valid() and formset.is_valid()
         if valid:
             data["members"] = [self_form.to_data(), *formset.to_data()]
@@ -146,16 +145,6 @@ def step(request: HttpRequest, step: int) -> HttpResponse:
 
 def _communes() -> list[tuple[str, str]]:
     return Commune.objects.choices()
-
-
-def _formset_plus_one(post, members: list[dict]):
-    data = post.copy()
-    try:
-        total = int(data.get("members-TOTAL_FORMS", 0))
-    except ValueError:
-        total = 0
-    data["members-TOTAL_FORMS"] = str(min(max(total, 0) + 1, MemberFormSet.max_num))
-    return MemberFormSet(data, initial=members[1:], prefix="members")
 
 
 def _context(step: int, context: dict) -> dict:
