@@ -75,11 +75,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.role in STAFF_ROLES
 
 
-class PersonQuerySet(models.QuerySet["Person"]):
-    def with_account(self) -> "PersonQuerySet":
-        return self.filter(user__isnull=False)
-
-
 class Person(PublicModel):
     """A person using the services. Audit events refer to ``pseudonym``, never to names."""
 
@@ -109,8 +104,6 @@ class Person(PublicModel):
     contact_channel = models.CharField(
         _("moyen de contact préféré"), max_length=8, choices=ContactChannel.choices, default=ContactChannel.EMAIL
     )
-
-    objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("personne")

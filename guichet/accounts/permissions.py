@@ -13,10 +13,6 @@ def has_person(user: Any) -> bool:
     return bool(user.is_authenticated and hasattr(user, "person"))
 
 
-def is_territory_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and user.role == Role.ADMIN and user.is_staff)
-
-
 def needs_second_factor(user: Any) -> bool:
     """Staff roles, and anyone who can reach the Django admin, log in with a second factor."""
     return bool(user.is_authenticated and (user.role in STAFF_ROLES or user.is_staff or user.is_superuser))

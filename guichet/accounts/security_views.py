@@ -12,6 +12,7 @@ from guichet.accounts import oidc, otp, services
 from guichet.accounts.forms import OtpForm
 from guichet.accounts.middleware import second_factor_exempt
 from guichet.accounts.permissions import can_link_oidc_identity, needs_second_factor
+from guichet.core.http import posted
 from guichet.core.policy import public, require
 
 
@@ -38,7 +39,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         # A device exists: replacing it requires passing it first (or an administrator's reset).
         return redirect("accounts:otp_verify")
     device = otp.totp_enrolment_start(user=request.user)
-    form = OtpForm(request.POST if request.method == "POST" else None)
+    form = OtpForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             codes = otp.totp_enrolment_confirm(request=request, user=request.user, token=form.cleaned_data["code"])
@@ -66,7 +67,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:otp_setup")
     if request.user.is_verified():
         return redirect(_next(request) or settings.LOGIN_REDIRECT_URL)
-    form = OtpForm(request.POST if request.method == "POST" else None)
+    form = OtpForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             otp.otp_verify(request=request, user=request.user, token=form.cleaned_data["code"])

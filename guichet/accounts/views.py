@@ -30,13 +30,8 @@ from guichet.accounts.permissions import is_citizen
 from guichet.audit.models import AuditEvent
 from guichet.catalog.models import Commune
 from guichet.core import ratelimit
+from guichet.core.http import posted
 from guichet.core.policy import public, require
-
-
-def _posted(request: HttpRequest):
-    """The submitted data, or None on GET (an empty POST must still bind the form and show its errors)."""
-    return request.POST if request.method == "POST" else None
-
 
 # --- Registration, email verification, login ---
 
@@ -45,7 +40,7 @@ def _posted(request: HttpRequest):
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
-    form = RegistrationForm(_posted(request))
+    form = RegistrationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         key = ratelimit.make_key("register", ratelimit.client_ip(request))
         if ratelimit.is_limited(key, 20) or not ratelimit.hit(key, 3600):
@@ -93,7 +88,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 @public
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    form = ResendVerificationForm(_posted(request))
+    form = ResendVerificationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
         key = ratelimit.make_key("verify-resend", email, ratelimit.client_ip(request))
@@ -110,7 +105,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 @public
 def login_view(request: HttpRequest) -> HttpResponse:
-    form = LoginForm(_posted(request))
+    form = LoginForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.login_attempt(
@@ -229,7 +224,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require(is_citizen)
 def profile_edit(request: HttpRequest) -> HttpResponse:
     person = request.user.person
-    form = ProfileForm(_posted(request), instance=person)
+    form = ProfileForm(posted(request), instance=person)
     if request.method == "POST" and form.is_valid():
         # The form is bound to the instance: read the values it cleaned, the service applies them.
         person.refresh_from_db()
@@ -265,7 +260,7 @@ def household_step(request: HttpRequest, step: int) -> HttpResponse:
     if step > draft.step:
         # Steps are filled in order: never skip ahead of what has been saved.
         return redirect("accounts:household_step", step=draft.step)
-    post = request.POST if request.method == "POST" else None
+    post = posted(request)
     action = request.POST.get("action", "next")
     context: dict = {}
     members = data.get("members") or []

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from guichet.accounts.models import Person, User
 from guichet.audit.models import AuditEvent
 from guichet.core import ratelimit
+from guichet.core.http import posted
 from guichet.core.policy import public, require
 from guichet.mediation import acting, services
 from guichet.mediation.enums import ConsentMethod, MandateState
@@ -26,10 +27,6 @@ from guichet.mediation.forms import (
 from guichet.mediation.models import Authorization, Mandate, Organisation
 from guichet.mediation.permissions import can_see_own_mandates, is_mediator
 from guichet.notifications.channels.postal import render_letter
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -102,7 +99,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require(is_mediator)
 def person_create(request: HttpRequest) -> HttpResponse:
-    form = PersonRecordForm(_posted(request), mediator=request.user)
+    form = PersonRecordForm(posted(request), mediator=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -129,7 +126,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 @require(is_mediator)
 def mandate_create(request: HttpRequest) -> HttpResponse:
-    form = MandateForm(_posted(request), mediator=request.user)
+    form = MandateForm(posted(request), mediator=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -399,7 +396,7 @@ def my_authorization_revoke(request: HttpRequest, public_id) -> HttpResponse:
 def takeover(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
-    form = TakeoverForm(_posted(request))
+    form = TakeoverForm(posted(request))
     if request.method == "POST" and form.is_valid():
         key = ratelimit.make_key("takeover", ratelimit.client_ip(request))
         if ratelimit.is_limited(key, 20) or not ratelimit.hit(key, 3600):

@@ -12,9 +12,6 @@ class NotificationQuerySet(models.QuerySet["Notification"]):
     def for_person(self, person) -> "NotificationQuerySet":
         return self.filter(person=person)
 
-    def letters_to_print(self) -> "NotificationQuerySet":
-        return self.filter(channel=Channel.POSTAL, status=Status.TO_PRINT)
-
     def due(self, now) -> "NotificationQuerySet":
         return self.filter(status=Status.PENDING).filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
 

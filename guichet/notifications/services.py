@@ -109,13 +109,3 @@ def notifications_deliver_due(*, now: datetime.datetime | None = None) -> int:
     for pk in ids:
         notification_deliver(notification_id=pk)
     return len(ids)
-
-
-@transaction.atomic
-def letter_mark_printed(*, notification: Notification) -> Notification:
-    """A letter was printed and posted."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status == Status.TO_PRINT:
-        notification.status = Status.PRINTED
-        notification.save(update_fields=["status", "updated_at"])
-    return notification

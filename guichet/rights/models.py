@@ -35,11 +35,6 @@ class SavedSimulation(PublicModel):
         return f"{self.period} — {self.monthly_total} €"
 
 
-class TakeUpRecordQuerySet(models.QuerySet["TakeUpRecord"]):
-    def at_stage(self, stage: TakeUpStage) -> "TakeUpRecordQuerySet":
-        return self.filter(stage=stage)
-
-
 class TakeUpRecord(models.Model):
     """One aid at one stage for one pseudonymous person: simulated → applied → granted.
 
@@ -54,8 +49,6 @@ class TakeUpRecord(models.Model):
     period = models.CharField(_("mois"), max_length=7)
     monthly_amount = models.DecimalField(_("montant mensuel estimé"), max_digits=10, decimal_places=2, default=0)
     created_at = models.DateTimeField(_("date"), auto_now_add=True)
-
-    objects = TakeUpRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -14,6 +14,7 @@ from guichet.accounts.models import Household
 from guichet.accounts.permissions import is_citizen
 from guichet.audit.enums import AuditAction
 from guichet.catalog.models import Commune
+from guichet.core.http import posted
 from guichet.core.policy import public, require
 from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization
 from guichet.mediation.enums import Family
@@ -102,7 +103,7 @@ def step(request: HttpRequest, step: int) -> HttpResponse:
         return redirect("rights:step", step=min(state["step"], STEP_COUNT))
     data = dict(state["data"])
     members = data.get("members") or []
-    post = request.POST if request.method == "POST" else None
+    post = posted(request)
     action = request.POST.get("action", "next")
     context: dict = {}
     if step == 1:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.accounts.models import User
+from guichet.core.http import posted
 from guichet.core.policy import require
 from guichet.procedures import computation, delays, permissions, questions, services
 from guichet.procedures.enums import OPEN_STATUSES, Actor, ApplicationStatus, DecisionStatus, ReviewStatus
@@ -278,7 +279,7 @@ def case_decide(request: HttpRequest, public_id) -> HttpResponse:
     if application.status not in (ApplicationStatus.IN_REVIEW, ApplicationStatus.RESUBMITTED):
         messages.error(request, _("Ce dossier n'est pas en cours d'instruction : il ne peut pas être décidé."))
         return _back(application)
-    form = DecisionForm(request.POST if request.method == "POST" else None)
+    form = DecisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             decision = services.decision_propose(application=application, by=request.user, **form.cleaned_data)
@@ -373,7 +374,7 @@ def review(request: HttpRequest, public_id) -> HttpResponse:
     )
     application = found.decision.application
     allowed = permissions.can_decide_review(request.user, found)
-    form = DecisionForm(request.POST if request.method == "POST" else None)
+    form = DecisionForm(posted(request))
     if request.method == "POST" and allowed and found.status == ReviewStatus.OPEN and form.is_valid():
         try:
             services.review_decide(review=found, by=request.user, **form.cleaned_data)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from guichet.accounts.permissions import is_citizen
 from guichet.audit.enums import AuditAction
 from guichet.catalog.models import Service
+from guichet.core.http import posted
 from guichet.core.policy import public, require
 from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization, scope_refusal
 from guichet.mediation.enums import Family
@@ -29,10 +30,6 @@ from guichet.procedures.models import Application, Decision, Document, Procedure
 from guichet.procedures.transitions import rule_for
 
 logger = logging.getLogger(__name__)
-
-
-def _posted(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
 
 
 def _files(request: HttpRequest):
@@ -141,14 +138,14 @@ def step(request: HttpRequest, public_id, step: int) -> HttpResponse:
     if current["key"] == "answers":
         if application.procedure.is_pass_urbain:
             form = PassUrbainForm(
-                _posted(request),
+                posted(request),
                 person=person,
                 services=pass_urbain_services(),
                 initial=application.answers.get("selections", {}),
             )
         else:
             form = AnswersForm(
-                _posted(request), procedure=application.procedure, person=person, initial=application.answers
+                posted(request), procedure=application.procedure, person=person, initial=application.answers
             )
         if request.method == "POST" and form.is_valid():
             answers = (
@@ -159,7 +156,7 @@ def step(request: HttpRequest, public_id, step: int) -> HttpResponse:
             services.application_draft_save(application=application, by=request.user, answers=answers, step=step + 1)
             return _to_step(application, step + 1)
     else:
-        form = DocumentsForm(_posted(request), _files(request), application=application)
+        form = DocumentsForm(posted(request), _files(request), application=application)
         if request.method == "POST":
             valid = form.is_valid()
             _keep_documents(request, application, form)
@@ -412,7 +409,7 @@ def review_request(request: HttpRequest, public_id) -> HttpResponse:
         application__applicant=person_for(request),
         status=DecisionStatus.SIGNED,
     )
-    form = ReviewRequestForm(_posted(request), _files(request))
+    form = ReviewRequestForm(posted(request), _files(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.review_request(

@@ -22,7 +22,7 @@ from openfisca_core.simulations import Simulation
 from werkzeug.http import http_date
 
 from guichet.rights.engine import local, mapping
-from guichet.rights.engine.benefits import Benefit, get_benefits
+from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
 
@@ -382,8 +382,3 @@ def web_api_trace(payload: dict) -> dict:
             "requestedCalculations": requested_calculations,
         }
     )
-
-
-def household_benefits(benefit_ids: Iterable[str] | None = None) -> list[Benefit]:
-    """The catalogue entries for ids (all by default): a convenience for callers building payloads."""
-    return get_benefits(None if benefit_ids is None else list(benefit_ids))

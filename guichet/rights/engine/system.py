@@ -38,11 +38,6 @@ def get_tax_benefit_system() -> "TaxBenefitSystem":
         return _system
 
 
-def is_loaded() -> bool:
-    """Whether the system has already been loaded in this process."""
-    return _system is not None
-
-
 def warm_up(period_month: str = "2025-01") -> None:
     """Load the system and run one small calculation of every catalogued aid, so formulas are resolved."""
     # Late import: calculate imports this module.
