@@ -53,7 +53,8 @@ def make_window(agenda: Agenda, *, open_now: bool = True, **fields) -> LotteryWi
         "first_day": today + datetime.timedelta(days=1),
         "last_day": today + datetime.timedelta(days=7),
         "requests_open_at": now - datetime.timedelta(hours=1),
-        "requests_close_at": now + datetime.timedelta(days=1) if open_now else now - datetime.timedelta(minutes=1),
+        # Requests close within the hour, so a test travelling past the close still finds tomorrow's slots ahead.
+        "requests_close_at": now + datetime.timedelta(hours=1) if open_now else now - datetime.timedelta(minutes=1),
     }
     defaults.update(fields)
     return LotteryWindow.objects.create(agenda=agenda, **defaults)
