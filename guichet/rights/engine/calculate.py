@@ -22,6 +22,7 @@ from openfisca_core.simulations import Simulation
 from werkzeug.http import http_date
 
 from guichet.rights.engine import local, mapping
+from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
@@ -99,13 +100,18 @@ class HouseholdResult:
 
 @dataclasses.dataclass
 class BatchResult:
-    """Results as arrays, one row per household: what a territory-wide screening consumes."""
+    """Results as arrays, in the order of the households given: what a territory-wide screening consumes.
+
+    ``amounts``: one value per household; ``local_values`` and ``local_eligible``: one per person (members of the
+    first household, then of the second...), ``person_household`` and ``person_member_id`` say whose.
+    """
 
     period: str
     amounts: dict[str, numpy.ndarray]
     local_values: dict[str, numpy.ndarray]
     local_eligible: dict[str, numpy.ndarray]
-    batch: mapping.Batch
+    person_household: numpy.ndarray
+    person_member_id: list[str]
 
 
 def _check_period(period_month: str) -> None:
@@ -117,14 +123,52 @@ def _check_period(period_month: str) -> None:
         raise ValueError(f"period_month must be 'YYYY-MM', got {period_month!r}") from error
 
 
+# A batch of households of one shape is first computed on this many of them, to record what ``accel.fold`` reuses
+# for the rest (recording runs plain OpenFisca: cheap on a few households, not on thousands).
+PROBE_HOUSEHOLDS = 16
+# Below this many households, a shape is computed with the other small ones in one simulation, without folding.
+MIN_SHAPE_HOUSEHOLDS = 500
+
+
+def _compute(
+    batch: mapping.Batch, chosen: list, aids: list
+) -> tuple[dict[str, numpy.ndarray], dict[str, numpy.ndarray], dict[str, numpy.ndarray]]:
+    amounts: dict[str, numpy.ndarray] = {}
+    local_values: dict[str, numpy.ndarray] = {}
+    local_eligible: dict[str, numpy.ndarray] = {}
+    with fold.folding(batch.simulation):
+        for benefit in chosen:
+            amounts[benefit.id] = mapping.household_amounts(batch, benefit)
+        if aids:
+            features = mapping.person_features(batch.simulation, batch.period_month, local.benefits_needed(aids))
+            for aid in aids:
+                result = local.evaluate(aid, features, batch.period_month)
+                local_values[aid.id] = result.value
+                local_eligible[aid.id] = result.eligible
+    return amounts, local_values, local_eligible
+
+
+def _compute_group(
+    households: Sequence[HouseholdInput], period_month: str, chosen: list, aids: list, one_shape: bool
+) -> tuple:
+    """``_compute``; for households of one shape not seen yet, probing a few of them first."""
+    batch = mapping.build_batch(households, period_month)
+    if one_shape and len(households) > PROBE_HOUSEHOLDS and fold.plan_for(batch.simulation) is None:
+        _compute(mapping.build_batch(households[:PROBE_HOUSEHOLDS], period_month), chosen, aids)
+    return _compute(batch, chosen, aids)
+
+
 def calculate_arrays(
     households: Sequence[HouseholdInput],
     period_month: str,
     benefits: Iterable[str] | None = None,
     local_aid_ids: Iterable[str] | None = None,
 ) -> BatchResult:
-    """Compute aids for many households in one simulation and return arrays (no per-household objects).
+    """Compute aids for many households and return arrays (no per-household objects).
 
+    Each shape (``mapping.shape_key``) with at least ``MIN_SHAPE_HOUSEHOLDS`` households is one vectorised
+    simulation, so that the speed layer reuses what does not depend on their answers (``accel.fold``); the other
+    households make one more simulation. Results come back in the given order.
     ``benefits``: catalogue ids (all by default); ``local_aid_ids``: local aid ids (all by default, ``[]`` for none).
     """
     _check_period(period_month)
@@ -133,18 +177,45 @@ def calculate_arrays(
     chosen = get_benefits(None if benefits is None else list(benefits))
     all_local = local.local_aids()
     aids = list(all_local.values()) if local_aid_ids is None else [all_local[key] for key in local_aid_ids]
-    batch = mapping.build_batch(households, period_month)
-    amounts = {benefit.id: mapping.household_amounts(batch, benefit) for benefit in chosen}
+    sizes = numpy.array([len(household.members) for household in households], dtype=numpy.int64)
+    person_start = numpy.concatenate([[0], numpy.cumsum(sizes)])
+    person_count = int(person_start[-1])
+    shapes: dict[tuple, list[int]] = {}
+    for index, household in enumerate(households):
+        shapes.setdefault(mapping.shape_key(household, period_month), []).append(index)
+    # A shape pays off as its own simulation only with many households; the others are computed together.
+    groups: list[tuple[list[int], bool]] = []
+    rest: list[int] = []
+    for indexes in shapes.values():
+        if len(indexes) >= MIN_SHAPE_HOUSEHOLDS or len(shapes) == 1:
+            groups.append((indexes, True))
+        else:
+            rest.extend(indexes)
+    if rest:
+        groups.append((sorted(rest), False))
+    amounts = {benefit.id: numpy.zeros(len(households)) for benefit in chosen}
     local_values: dict[str, numpy.ndarray] = {}
     local_eligible: dict[str, numpy.ndarray] = {}
-    if aids:
-        features = mapping.person_features(batch.simulation, period_month, local.benefits_needed(aids))
-        for aid in aids:
-            result = local.evaluate(aid, features, period_month)
-            local_values[aid.id] = result.value
-            local_eligible[aid.id] = result.eligible
+    for indexes, one_shape in groups:
+        rows = numpy.array(indexes, dtype=numpy.int64)
+        # Members of these households, in the batch's order: household by household, members in order.
+        persons = numpy.concatenate([numpy.arange(person_start[row], person_start[row + 1]) for row in indexes])
+        group_amounts, group_values, group_eligible = _compute_group(
+            [households[index] for index in indexes], period_month, chosen, aids, one_shape
+        )
+        for key, values in group_amounts.items():
+            amounts[key][rows] = values
+        for key, values in group_values.items():
+            local_values.setdefault(key, numpy.zeros(person_count, dtype=values.dtype))[persons] = values
+        for key, values in group_eligible.items():
+            local_eligible.setdefault(key, numpy.zeros(person_count, dtype=values.dtype))[persons] = values
     return BatchResult(
-        period=period_month, amounts=amounts, local_values=local_values, local_eligible=local_eligible, batch=batch
+        period=period_month,
+        amounts=amounts,
+        local_values=local_values,
+        local_eligible=local_eligible,
+        person_household=numpy.repeat(numpy.arange(len(households)), sizes),
+        person_member_id=[member.id for household in households for member in household.members],
     )
 
 
@@ -166,9 +237,9 @@ def calculate_households(
     chosen = get_benefits(list(arrays.amounts))
     run_versions = {**versions(), "rules_version": local.rules_version()}
     # Persons of each household, to spread per-person local results back to members.
-    person_household = arrays.batch.person_household
+    person_household = arrays.person_household
     bounds = numpy.searchsorted(person_household, numpy.arange(len(households) + 1))
-    member_ids = arrays.batch.person_member_id
+    member_ids = arrays.person_member_id
     amounts = {key: values.tolist() for key, values in arrays.amounts.items()}
     local_values = {key: numpy.round(values, 2).tolist() for key, values in arrays.local_values.items()}
     local_eligible = {key: values.tolist() for key, values in arrays.local_eligible.items()}
@@ -330,12 +401,14 @@ def web_api_calculate(payload: dict) -> dict:
     """
     simulation, national, local_requests = _build(payload)
     output = copy.deepcopy(payload)
-    for path in _requested(national):
-        plural, entity_id, variable_name, period = path.split("/")
-        output[plural][entity_id][variable_name][period] = _value(simulation, plural, entity_id, variable_name, period)
-    if local_requests:
-        for (plural, entity_id, name, period), value in _local_values(simulation, local_requests).items():
-            output[plural][entity_id][name][period] = value
+    with fold.folding(simulation):
+        for path in _requested(national):
+            plural, entity_id, variable_name, period = path.split("/")
+            value = _value(simulation, plural, entity_id, variable_name, period)
+            output[plural][entity_id][variable_name][period] = value
+        if local_requests:
+            for (plural, entity_id, name, period), value in _local_values(simulation, local_requests).items():
+                output[plural][entity_id][name][period] = value
     return _jsonable(output)
 
 

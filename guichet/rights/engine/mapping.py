@@ -288,6 +288,21 @@ def _ages(birth: numpy.ndarray, on: datetime.date) -> numpy.ndarray:
     return on.year - years - before.astype(int)
 
 
+def shape_key(household: HouseholdInput, period_month: str) -> tuple:
+    """What decides the entities and the set of inputs ``build_batch`` gives a household: its members'
+    relationships, and whether a disability rate and a school level are given (see ``build_batch``).
+
+    Households with the same key make a batch of identical blocks, which ``accel.fold`` can reuse values across.
+    """
+    first_day = datetime.date.fromisoformat(f"{period_month}-01")
+    relationships = tuple(member.relationship for member in household.members)
+    disabled = any(member.situation == "disabled" for member in household.members)
+    school = any(
+        _scolarite(_age(member.birth_date, first_day), member.situation) is not None for member in household.members
+    )
+    return relationships, disabled, school
+
+
 def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batch:
     """One OpenFisca simulation for all ``households``, built from arrays; same inputs as ``situation_dict``."""
     tbs = get_tax_benefit_system()

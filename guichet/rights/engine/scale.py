@@ -66,7 +66,7 @@ def screen_chunk(index: int, builder: ChunkBuilder, argument: object, period_mon
     households = builder(argument)
     began = time.perf_counter()
     result = calculate_arrays(households, period_month)
-    person_household = result.batch.person_household
+    person_household = result.person_household
     local_eligible = {
         key: numpy.bincount(person_household, weights=values, minlength=len(households)) > 0
         for key, values in result.local_eligible.items()

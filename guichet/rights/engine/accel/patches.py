@@ -11,6 +11,8 @@ and errors; anything outside the fast path calls the original function.
   simple tracer only keeps a stack for cycle detection, and a known value starts no computation); holders are
   looked up once per simulation; the period-consistency check, which depends only on (definition period, unit,
   size), is made once per shape. With a full tracer (``/trace``, explanations) the original path runs unchanged.
+* ``Simulation._calculate`` asks the simulation's ``fold`` reuse hook, when one is installed, before running a
+  formula (see ``fold``).
 * ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once.
 * Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
   once and spread the result with numpy instead of walking the tree once per person.
@@ -45,6 +47,7 @@ CorePopulation = _core_population.CorePopulation
 Population = population_module.Population
 
 _MEMO_LIMIT = 200_000
+REUSE_ATTRIBUTE = "_guichet_reuse"
 _lock = threading.Lock()
 _originals: dict[tuple[object, str], object] = {}
 
@@ -197,10 +200,13 @@ def _calculate_inner(self, variable_name, period):
         return cached
     try:
         self._check_for_cycle(variable.name, period)
-        array = self._run_formula(variable, holder.population, period)
+        reuse = self.__dict__.get(REUSE_ATTRIBUTE)  # set by ``fold.folding`` (see there)
+        array = None if reuse is None else reuse(self, variable.name, period)
         if array is None:
-            array = holder.default_array()
-        array = self._cast_formula_result(array, variable)
+            array = self._run_formula(variable, holder.population, period)
+            if array is None:
+                array = holder.default_array()
+            array = self._cast_formula_result(array, variable)
         holder.put_in_cache(array, period)
     except errors.SpiralError:
         array = holder.default_array()

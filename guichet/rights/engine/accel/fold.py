@@ -1,0 +1,410 @@
+"""Folding: reuse, across simulations, the values that no input of the household can change.
+
+Most of what OpenFisca-France computes for one household does not depend on the household's answers at all: the
+past years back to 2018 that the reference tax income chain reaches, benefits nobody entered, parameters turned into
+arrays. Such a value is a function of the law (parameters at a date), the *shape* of the situation (entities, roles,
+which inputs were given for which periods) and nothing else, so it is the same for every household of that shape.
+
+How it works:
+
+* The **signature** of a simulation, taken after its inputs are set and before anything is computed, is its entity
+  structure (counts, members' groups and roles) and, for every variable given as input, the periods it was given
+  for. Values never enter the signature. A batch of ``N`` households that all have the same structure (``N`` blocks
+  laid out alike) is recognised as ``N`` repetitions of one household's signature.
+* The **first** simulation of a signature runs the ordinary openfisca-core path under a recording tracer that notes,
+  for every (variable, period) evaluated, the (variable, period) pairs its formula asked for, the holders its
+  formula read directly (``age`` and a few others read the stored periods of a variable), and every value caught in
+  a spiral (openfisca-core invalidates those, so they depend on the call stack).
+* A node is **dependent** when it is an input, reads the holder of a variable given as input, was caught in a
+  spiral, or asks for a dependent node; every other node is **constant**. Its value, when the first simulation had
+  several repetitions, must also be equal in every repetition, or it is treated as dependent too (a check against
+  a dependency the recording could not see). The plan keeps the **frontier**: the constant nodes asked for by a
+  dependent node or by the caller. Nodes behind the frontier are never asked for again.
+* For a **dependent** node the plan keeps its dependent children, in the order its formula first asked for them,
+  with their values, and the value the formula returned (``_Reuse``, verified reuse as in build systems).
+* **Later** simulations of the signature are given, just before a formula would run (after openfisca-core's cycle
+  check), a constant's value at once, and a dependent node's recorded value when each of its children, computed in
+  that order under the same call stack, equals its recorded value bit for bit; at the first difference the formula
+  runs and finds those children computed. Up to that difference the formula would have asked for exactly these
+  children, so every amount is plain OpenFisca-France's: ``tests/rights/engine/test_fold.py`` compares them, layer
+  on and off, on households with other amounts, rents, communes and birth dates.
+
+Folding is part of the speed layer: it does nothing when the layer is off, and never runs under a full tracer
+(explanations and ``/trace`` show every computation).
+"""
+
+import collections
+import contextlib
+import dataclasses
+import math
+import os
+import sys
+import threading
+from collections.abc import Iterator
+
+import numpy
+import openfisca_core
+from openfisca_core.indexed_enums import EnumArray
+from openfisca_core.periods import DateUnit
+from openfisca_core.periods import period as to_period
+from openfisca_core.simulations import Simulation
+from openfisca_core.tracers import SimpleTracer
+
+from guichet.rights.engine.accel import patches
+
+PLAN_LIMIT = 128  # signatures kept per process (shapes of households are few); the oldest plan goes first
+MAX_SINGLE_PERSONS = 12  # a situation larger than a household, and not repeated, is computed without folding
+_ETERNITY = to_period(DateUnit.ETERNITY)
+_ENGINE_DIRECTORIES = (os.path.dirname(openfisca_core.__file__), os.path.dirname(__file__))
+
+Node = tuple[str, object]  # (variable name, Period)
+
+Check = tuple[tuple[tuple[str, object, numpy.ndarray], ...], numpy.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a signature's first simulation taught (arrays are one block, read-only).
+
+    ``constants``: the value of each node of the constant frontier.
+    ``checks``: per dependent (variable, period), its dependent children in the order its formula first asked for
+    them, each with the value it had, and the value the formula then returned.
+    """
+
+    constants: dict[Node, numpy.ndarray]
+    checks: dict[Node, Check]
+
+
+_plans: "collections.OrderedDict[tuple, Plan]" = collections.OrderedDict()
+_lock = threading.Lock()
+_stats = collections.Counter()
+
+
+def clear() -> None:
+    """Forget every plan (tests, or after changing the law in the process)."""
+    with _lock:
+        _plans.clear()
+        _stats.clear()
+
+
+def stats() -> dict[str, int]:
+    """Plans kept, simulations folded and simulations recorded so far in this process."""
+    with _lock:
+        return {"plans": len(_plans), **_stats}
+
+
+def plan_for(simulation: Simulation) -> Plan | None:
+    """The plan of this simulation's signature, if one was recorded; ask before computing anything in it."""
+    key, _repeats, _inputs = _signature(simulation)
+    with _lock:
+        return _plans.get(key)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Signature
+
+
+def _repetitions(simulation: Simulation) -> int:
+    """How many identical blocks the entity structure is made of (1 when it is not a repetition)."""
+    counts = [population.count for population in simulation.populations.values()]
+    repeats = math.gcd(*counts)
+    if repeats <= 1:
+        return 1
+    persons = simulation.persons.count // repeats
+    for population in simulation.populations.values():
+        if population is simulation.persons:
+            continue
+        size = population.count // repeats
+        ids = population.members_entity_id.reshape(repeats, persons)
+        shifted = ids - (numpy.arange(repeats) * size)[:, None]
+        roles = population.members_role.reshape(repeats, persons)
+        if not ((shifted == shifted[0]).all() and (roles == roles[0]).all()):
+            return 1
+    return repeats
+
+
+def _signature(simulation: Simulation) -> tuple[tuple, int, dict[str, set | None]]:
+    """(key, repetitions, input periods by variable, None for every period) of a simulation whose inputs are set."""
+    repeats = _repetitions(simulation)
+    parts: list[object] = [id(simulation.tax_benefit_system), simulation.start_computation_period]
+    inputs: dict[str, set | None] = {}
+    for plural, population in sorted(simulation.populations.items()):
+        parts.append((plural, population.count // repeats))
+        if population is not simulation.persons:
+            persons = simulation.persons.count // repeats
+            parts.append(population.members_entity_id[:persons].tobytes())
+            parts.append(tuple(role.key for role in population.members_role[:persons]))
+        for name, holder in sorted(population._holders.items()):
+            known = holder.get_known_periods()
+            if known:
+                parts.append((name, tuple(sorted(str(period) for period in known))))
+                # An eternal variable has one value whatever the period asked for.
+                inputs[name] = None if holder._memory_storage.is_eternal else set(known)
+    return tuple(parts), repeats, inputs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Recording
+
+
+class _Recorder(SimpleTracer):
+    """A simple tracer (cycle detection works as usual) that also records the graph of one simulation."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        super().__init__()
+        self.simulation = simulation
+        # Children in the order the parent's formula first asked for them (a dict keeps insertion order).
+        self.children: dict[Node, dict[Node, None]] = collections.defaultdict(dict)
+        self.roots: dict[Node, None] = {}
+        self.holder_reads: dict[Node, set[str]] = collections.defaultdict(set)
+        self.tainted: set[Node] = set()
+
+    def record_calculation_start(self, variable, period) -> None:
+        node = (variable, period)
+        stack = self._stack
+        if stack:
+            top = stack[-1]
+            self.children[(top["name"], top["period"])].setdefault(node)
+        else:
+            self.roots.setdefault(node)
+        stack.append({"name": variable, "period": period})
+
+    def record_calculation_end(self) -> None:
+        self._stack.pop()
+        # Spiral values are purged right after this, when the stack is empty: note them first.
+        invalidated = self.simulation.invalidated_caches
+        if invalidated:
+            self.tainted.update((entry.variable, entry.period) for entry in invalidated)
+
+    def note_holder_read(self, variable_name: str) -> None:
+        stack = self._stack
+        if stack:
+            top = stack[-1]
+            self.holder_reads[(top["name"], top["period"])].add(variable_name)
+
+
+def _watch_holder_reads(simulation: Simulation, recorder: _Recorder) -> list:
+    """Note the holders that the model's formulas read directly (not through ``calculate``)."""
+    watched = []
+    for population in simulation.populations.values():
+        original = population.get_holder
+
+        def get_holder(variable_name, _original=original):
+            # Only reads made by the model's formulas: openfisca-core and this layer read holders to compute, which
+            # is not a dependency. (OpenFisca loads the model's files under generated module names: look at files.)
+            if not sys._getframe(1).f_code.co_filename.startswith(_ENGINE_DIRECTORIES):
+                recorder.note_holder_read(variable_name)
+            return _original(variable_name)
+
+        population.get_holder = get_holder
+        watched.append(population)
+    return watched
+
+
+def _analyse(recorder: _Recorder, inputs: dict[str, set | None], seeds: set[Node]) -> tuple[set[Node], set[Node]]:
+    """(dependent nodes, frontier of constant nodes) of a recorded graph; ``seeds`` are dependent."""
+    parents: dict[Node, list[Node]] = collections.defaultdict(list)
+    nodes = set(recorder.roots)
+    for parent, children in recorder.children.items():
+        nodes.add(parent)
+        for child in children:
+            nodes.add(child)
+            parents[child].append(parent)
+    input_names = set(inputs)
+    pending = [node for node in nodes if node[0] in inputs and (inputs[node[0]] is None or node[1] in inputs[node[0]])]
+    pending += [node for node, names in recorder.holder_reads.items() if names & input_names]
+    pending += [node for node in recorder.tainted if node in nodes]
+    pending += [node for node in seeds if node in nodes]
+    dependent: set[Node] = set()
+    while pending:
+        node = pending.pop()
+        if node in dependent:
+            continue
+        dependent.add(node)
+        pending.extend(parents.get(node, ()))
+    frontier = {
+        node
+        for node in nodes - dependent
+        if node in recorder.roots or any(parent in dependent for parent in parents.get(node, ()))
+    }
+    return dependent, frontier
+
+
+def _stored(simulation: Simulation, node: Node) -> numpy.ndarray | None:
+    """The value openfisca-core kept for a node, or None."""
+    holder = simulation.get_holder(node[0])
+    if holder.variable.is_neutralized or holder._disk_storage is not None or holder._do_not_store:
+        return None
+    storage = holder._memory_storage
+    return storage._arrays.get(_ETERNITY if storage.is_eternal else node[1])
+
+
+def _block(array: numpy.ndarray, repeats: int) -> numpy.ndarray | None:
+    """The first of ``repeats`` equal blocks of ``array``, read-only; None when the blocks differ."""
+    size, rest = divmod(len(array), repeats)
+    if rest:
+        return None
+    first = numpy.asarray(array)[:size]
+    if repeats > 1 and not _same(array, first, repeats):
+        return None
+    block = numpy.array(first, copy=True)
+    if isinstance(array, EnumArray):
+        block = EnumArray(block, array.possible_values)
+    block.flags.writeable = False
+    return block
+
+
+def _same(value: numpy.ndarray, block: numpy.ndarray, repeats: int) -> bool:
+    """Whether ``value`` is ``repeats`` copies of ``block``: same dtype, equal values (NaN never equals; one block
+    is compared bit for bit)."""
+    value = numpy.asarray(value)
+    block = numpy.asarray(block)
+    if value.dtype != block.dtype or len(value) != len(block) * repeats:
+        return False
+    if value.dtype.kind == "O":
+        return bool((value.reshape(repeats, -1) == block).all())
+    if value.dtype.kind == "f" and numpy.isnan(block).any():
+        return False
+    if repeats == 1:
+        return value.tobytes() == block.tobytes()
+    return bool((value.reshape(repeats, -1) == block).all())
+
+
+def _build_plan(simulation: Simulation, recorder: _Recorder, inputs: dict[str, set | None], repeats: int) -> Plan:
+    seeds: set[Node] = set()
+    while True:
+        dependent, frontier = _analyse(recorder, inputs, seeds)
+        constants: dict[Node, numpy.ndarray] = {}
+        unequal = set()
+        for node in frontier:
+            array = _stored(simulation, node)
+            if array is None:
+                continue  # not kept by openfisca-core: it will simply be computed
+            block = _block(array, repeats)
+            if block is None:
+                unequal.add(node)
+            else:
+                constants[node] = block
+        if not unequal:
+            break
+        # A "constant" that differs between households depends on something the recording could not see.
+        seeds |= unequal
+    blocks: dict[Node, numpy.ndarray] = {}
+    for node in dependent:
+        array = _stored(simulation, node)
+        if array is not None and node not in recorder.tainted:
+            block = _block(array, repeats)
+            if block is not None:
+                blocks[node] = block
+    checks: dict[Node, Check] = {}
+    for node, children in recorder.children.items():
+        if node not in blocks or node in recorder.holder_reads:
+            continue  # computed each time: caught in a spiral, different between households, or reads holders
+        verified = [(child, blocks.get(child)) for child in children if child in dependent]
+        if all(block is not None for _child, block in verified):
+            checks[node] = (tuple((child[0], child[1], block) for child, block in verified), blocks[node])
+    return Plan(constants=constants, checks=checks)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Applying
+
+
+def _repeated(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
+    """``repeats`` copies of a block, read-only (one value repeated is a view, not a copy)."""
+    if repeats == 1:
+        return block
+    plain = numpy.asarray(block)
+    if len(plain) == 1:
+        value = numpy.broadcast_to(plain, (repeats,))
+    else:
+        value = numpy.tile(plain, repeats)
+        value.flags.writeable = False
+    return EnumArray(value, block.possible_values) if isinstance(block, EnumArray) else value
+
+
+class _Reuse:
+    """Installed on a simulation: the value of a node from its plan, instead of running its formula.
+
+    Called by the speed layer's ``Simulation._calculate`` just before it would run a formula (after the cycle check,
+    as the formula would be). A constant is given at once. For a dependent node, its dependent children are asked
+    for in the order the formula first asked for them, under the same call stack, so what they compute (and any
+    spiral they meet) is what the formula itself would have caused; if each equals its recorded value, the
+    formula's recorded result is given, otherwise the formula runs and finds those children already computed.
+    """
+
+    __slots__ = ("checks", "constants", "given", "repeats")
+
+    def __init__(self, plan: Plan, repeats: int) -> None:
+        self.constants = plan.constants
+        self.checks = plan.checks
+        self.repeats = repeats
+        # Values given from a block, by id (holding the value keeps the id): they need no comparison with it.
+        self.given: dict[int, tuple[numpy.ndarray, numpy.ndarray]] = {}
+
+    def _give(self, block: numpy.ndarray) -> numpy.ndarray:
+        value = _repeated(block, self.repeats)
+        self.given[id(value)] = (value, block)
+        return value
+
+    def __call__(self, simulation: Simulation, variable_name: str, period: object) -> numpy.ndarray | None:
+        node = (variable_name, period)
+        block = self.constants.get(node)
+        if block is not None:
+            return self._give(block)
+        check = self.checks.get(node)
+        if check is None:
+            return None
+        children, value = check
+        given = self.given
+        repeats = self.repeats
+        for child_name, child_period, child_block in children:
+            child = simulation.calculate(child_name, child_period)
+            known = given.get(id(child))
+            if known is not None and known[0] is child and known[1] is child_block:
+                continue
+            if not _same(child, child_block, repeats):
+                return None
+        return self._give(value)
+
+
+@contextlib.contextmanager
+def folding(simulation: Simulation) -> Iterator[None]:
+    """Compute a simulation inside this block with what its signature's first simulation taught (or teach it).
+
+    Enter it once the inputs are set and before the first ``calculate``; do every calculation inside it.
+    """
+    if not patches.is_installed() or simulation.tracer.__class__ is not SimpleTracer or simulation.tracer.stack:
+        yield
+        return
+    key, repeats, inputs = _signature(simulation)
+    if repeats == 1 and simulation.persons.count > MAX_SINGLE_PERSONS:
+        yield  # one large situation: its plan would serve no other simulation
+        return
+    with _lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            _stats["folded"] += 1
+    if plan is not None:
+        simulation.__dict__[patches.REUSE_ATTRIBUTE] = _Reuse(plan, repeats)
+        try:
+            yield
+        finally:
+            simulation.__dict__.pop(patches.REUSE_ATTRIBUTE, None)
+        return
+    recorder = _Recorder(simulation)
+    simulation.tracer = recorder
+    watched = _watch_holder_reads(simulation, recorder)
+    try:
+        yield
+        plan = _build_plan(simulation, recorder, inputs, repeats)
+    finally:
+        for population in watched:
+            del population.get_holder
+        simulation.tracer = SimpleTracer()
+    with _lock:
+        _plans[key] = plan
+        _stats["recorded"] += 1
+        while len(_plans) > PLAN_LIMIT:
+            _plans.popitem(last=False)

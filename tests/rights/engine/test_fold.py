@@ -1,0 +1,210 @@
+"""Folding (guichet/rights/engine/accel/fold.py): values reused across simulations, never a different amount.
+
+Each test compares with plain openfisca-core (speed layer off), on households whose *values* differ from the ones
+the plan was recorded on: that is when a wrong reuse would show.
+"""
+
+import copy
+import dataclasses
+import datetime
+
+import numpy
+import pytest
+from hypothesis import HealthCheck, given, settings
+from openfisca_core.simulation_builder import SimulationBuilder
+
+from guichet.rights.engine import accel, calculate, mapping
+from guichet.rights.engine.accel import fold
+from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate, web_api_trace
+from guichet.rights.engine.situation import HouseholdInput, MemberInput
+from tests.rights.engine.conftest import PERIOD
+from tests.rights.engine.test_differential import households as drawn_households
+
+
+@pytest.fixture(autouse=True)
+def no_plans():
+    fold.clear()
+    yield
+    fold.clear()
+
+
+def variant(household: HouseholdInput, factor: float, days: int = 0) -> HouseholdInput:
+    """The same shape with other values: amounts scaled (zero stays zero), rent, commune, birth dates moved."""
+    members = [
+        dataclasses.replace(
+            member,
+            birth_date=member.birth_date + datetime.timedelta(days=days),
+            resources={
+                month: {kind: round(float(amount or 0) * factor, 2) for kind, amount in by_kind.items()}
+                for month, by_kind in member.resources.items()
+            },
+        )
+        for member in household.members
+    ]
+    income = household.last_year_taxable_income
+    return dataclasses.replace(
+        household,
+        members=members,
+        monthly_rent=None if household.monthly_rent is None else round(household.monthly_rent * factor, 2),
+        commune_insee="69266" if household.commune_insee != "69266" else "69123",
+        last_year_taxable_income=None if income is None else round(income * factor, 2),
+    )
+
+
+def plain_and_folded(payloads: list[dict]) -> tuple[list[dict], list[dict]]:
+    with accel.enabled(False):
+        plain = [web_api_calculate(copy.deepcopy(payload)) for payload in payloads]
+    with accel.enabled(True):
+        folded = [web_api_calculate(copy.deepcopy(payload)) for payload in payloads]
+    return plain, folded
+
+
+def test_households_of_one_shape_reuse_and_answer_as_plain_openfisca(tbs, households):
+    benefits = get_benefits()
+    for household in households:
+        payloads = [
+            mapping.calculate_payload(variant(household, factor, days), benefits, PERIOD)
+            for factor, days in ((1, 0), (1.7, 0), (0.4, -400), (2.5, 200))
+        ]
+        before = fold.stats()
+        plain, folded = plain_and_folded(payloads)
+        assert folded == plain, household.id
+        after = fold.stats()
+        # The first recorded the plan; the three others, with other amounts, rent, commune and ages, reused it.
+        assert after["recorded"] - before.get("recorded", 0) == 1, household.id
+        assert after["folded"] - before.get("folded", 0) == 3, household.id
+
+
+@settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(household=drawn_households())
+def test_drawn_households_answer_as_plain_openfisca(tbs, household):
+    benefits = get_benefits()
+    payloads = [mapping.calculate_payload(variant(household, factor), benefits, PERIOD) for factor in (0.3, 1, 3.1)]
+    plain, folded = plain_and_folded(payloads)
+    assert folded == plain
+
+
+def test_batches_by_shape_equal_plain_openfisca(tbs, households, monkeypatch):
+    # 5 shapes of 30 households each, all values different: each shape is probed on a few, then reused.
+    monkeypatch.setattr(calculate, "MIN_SHAPE_HOUSEHOLDS", 20)
+    many = [variant(household, 0.2 + index / 10, 37 * index) for index in range(30) for household in households]
+    with accel.enabled(False):
+        plain = calculate_arrays(many, PERIOD)
+    with accel.enabled(True):
+        folded = calculate_arrays(many, PERIOD)
+    assert fold.stats()["folded"] >= len(households)
+    # Shapes with fewer households than the threshold are computed together, unfolded: the same amounts.
+    monkeypatch.setattr(calculate, "MIN_SHAPE_HOUSEHOLDS", 500)
+    together = calculate_arrays(many, PERIOD)
+    for key, values in plain.amounts.items():
+        assert numpy.array_equal(together.amounts[key], values), key
+    for key, values in plain.amounts.items():
+        assert numpy.array_equal(folded.amounts[key], values), key
+    for key, values in plain.local_values.items():
+        assert numpy.array_equal(folded.local_values[key], values), key
+        assert numpy.array_equal(folded.local_eligible[key], plain.local_eligible[key]), key
+    assert numpy.array_equal(folded.person_household, plain.person_household)
+    assert folded.person_member_id == plain.person_member_id
+
+
+def test_results_come_back_in_the_order_given(tbs, households):
+    mixed = [households[3], households[0], households[3], households[2], households[0]]
+    result = calculate_arrays(mixed, PERIOD, local_aid_ids=None)
+    alone = {household.id: calculate_arrays([household], PERIOD) for household in households}
+    for row, household in enumerate(mixed):
+        for key, values in result.amounts.items():
+            assert values[row] == alone[household.id].amounts[key][0], (household.id, key)
+    starts = numpy.searchsorted(result.person_household, numpy.arange(len(mixed)))
+    for row, household in enumerate(mixed):
+        members = slice(starts[row], starts[row] + len(household.members))
+        assert result.person_member_id[members] == [member.id for member in household.members]
+        for key, values in result.local_values.items():
+            assert numpy.array_equal(values[members], alone[household.id].local_values[key]), key
+
+
+def test_a_value_read_from_a_holder_is_not_taken_for_a_constant(tbs):
+    # ``age`` without a birth date is derived from the age given for another month by reading the holder directly,
+    # not through ``calculate``: the recording must see that read.
+    def payload(age: int) -> dict:
+        return {
+            "individus": {"a": {"age": {"2025-01": age, "2026-03": None}}},
+            "familles": {"f": {"parents": ["a"]}},
+            "foyers_fiscaux": {"ff": {"declarants": ["a"]}},
+            "menages": {"m": {"personne_de_reference": ["a"]}},
+        }
+
+    plain, folded = plain_and_folded([payload(30), payload(41), payload(67)])
+    assert folded == plain
+    assert [answer["individus"]["a"]["age"]["2026-03"] for answer in folded] == [31, 42, 68]
+    assert fold.stats()["folded"] == 2
+
+
+def test_signature_sees_shape_and_given_periods_not_values(tbs, households):
+    def signature(situation: dict) -> tuple:
+        return fold._signature(SimulationBuilder().build_from_entities(tbs, situation))[0]
+
+    single_parent = households[0]
+    situation = mapping.situation_dict(single_parent, PERIOD)
+    assert signature(situation) == signature(mapping.situation_dict(variant(single_parent, 3.5, 100), PERIOD))
+    another_child = dataclasses.replace(
+        single_parent, members=[*single_parent.members, MemberInput("c", "child", "2019-01-01", "child")]
+    )
+    assert signature(mapping.situation_dict(another_child, PERIOD)) != signature(situation)
+    one_more_month = copy.deepcopy(situation)
+    (menage,) = one_more_month["menages"].values()
+    menage["loyer"]["2024-12"] = 600
+    assert signature(one_more_month) != signature(situation)
+
+
+def test_repetitions_are_recognised_only_for_identical_blocks(tbs, households):
+    same = mapping.build_batch([households[0], variant(households[0], 2), variant(households[0], 3)], PERIOD)
+    assert fold._repetitions(same.simulation) == 3
+    mixed = mapping.build_batch([households[0], households[3], households[0]], PERIOD)
+    assert fold._repetitions(mixed.simulation) == 1
+
+
+def test_no_folding_without_the_layer_under_a_tracer_or_for_a_large_situation(tbs, households):
+    payload = mapping.calculate_payload(households[0], get_benefits(), PERIOD)
+    with accel.enabled(False):
+        web_api_calculate(copy.deepcopy(payload))
+    web_api_trace(copy.deepcopy(payload))
+    assert fold.stats() == {"plans": 0}
+    crowd = dataclasses.replace(
+        households[0],
+        members=[MemberInput(f"c{index}", "child", "2015-01-01", "child") for index in range(fold.MAX_SINGLE_PERSONS)]
+        + list(households[0].members),
+    )
+    web_api_calculate(mapping.calculate_payload(crowd, get_benefits()[:2], PERIOD))
+    assert fold.stats() == {"plans": 0}
+
+
+def test_plans_are_bounded(tbs, households, monkeypatch):
+    monkeypatch.setattr(fold, "PLAN_LIMIT", 2)
+    for household in households[:4]:
+        web_api_calculate(mapping.calculate_payload(household, get_benefits()[:1], PERIOD))
+    assert fold.stats()["plans"] == 2
+
+
+def test_reused_values_are_shared_read_only(tbs, households):
+    batch = mapping.build_batch([households[0], variant(households[0], 2)], PERIOD)
+    with fold.folding(batch.simulation):
+        batch.simulation.calculate("rsa", PERIOD)
+    # A signature is taken before anything is computed: ask with a fresh simulation of the same shape.
+    plan = fold.plan_for(mapping.build_batch([households[0], variant(households[0], 3)], PERIOD).simulation)
+    assert plan.constants and plan.checks
+    assert all(not block.flags.writeable for block in plan.constants.values())
+    # Given to a simulation of 3 households: one value repeated is a read-only view, longer blocks are copies.
+    repeated = fold._repeated(numpy.array([1.5]), 3)
+    assert repeated.tolist() == [1.5, 1.5, 1.5] and not repeated.flags.writeable
+    assert fold._repeated(numpy.array([1, 2]), 2).tolist() == [1, 2, 1, 2]
+
+
+def test_comparisons_are_exact():
+    block = numpy.array([0.5, 0.0], dtype=numpy.float32)
+    assert fold._same(numpy.array([0.5, 0.0, 0.5, 0.0], dtype=numpy.float32), block, 2)
+    assert not fold._same(numpy.array([0.5, 0.0, 0.5, 0.1], dtype=numpy.float32), block, 2)
+    assert not fold._same(numpy.array([0.5, 0.0], dtype=numpy.float64), block, 1)  # another dtype
+    assert not fold._same(numpy.array([numpy.nan]), numpy.array([numpy.nan]), 1)  # NaN is never "the same"
+    assert fold._block(numpy.array([1, 2, 1, 2]), 2).tolist() == [1, 2]
+    assert fold._block(numpy.array([1, 2, 1, 3]), 2) is None  # blocks differ: not a constant of the shape
