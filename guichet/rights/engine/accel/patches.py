@@ -115,7 +115,7 @@ def _stop(self):
 def _period(value):
     if value.__class__ is Period:
         return value
-    if value.__class__ is str:
+    if isinstance(value, str):  # openfisca-core's own PeriodStr too
         result = _period_memo.get(value)
         if result is None:
             result = _originals[(periods, "period")](value)  # raises on a malformed period, before memoising
