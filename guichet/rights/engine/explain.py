@@ -6,6 +6,7 @@ metadata), a few key figures, the engine and model versions, and, when the aid i
 where one can be derived (resources above the ceiling, age, housing...). It stays well under 100 KB of JSON.
 """
 
+import copy
 from collections import deque
 from collections.abc import Mapping
 
@@ -14,8 +15,10 @@ from django.utils.translation import gettext as _
 from openfisca_core.parameters import ParameterNode
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
+from openfisca_core.tracers import FlatTrace, TraceNode
 
 from guichet.rights.engine import local, mapping
+from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import BENEFITS_BY_ID, Benefit
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
@@ -88,11 +91,29 @@ def _instance_ids(simulation: Simulation, entity_key: str) -> list[str]:
     return [str(item) for item in simulation.populations[entity_key].ids]
 
 
-def _trace_summary(simulation: Simulation, root: str, input_keys: set[str]) -> tuple[list[dict], list[dict]]:
-    """Walk the flat trace breadth-first from ``root``: inputs reached and parameters applied (nearest first)."""
-    trace = simulation.tracer.get_flat_trace()
+def _first_nodes(simulation: Simulation) -> dict[tuple[str, str], TraceNode]:
+    """The nodes of OpenFisca's flat trace by key (variable, period as text), without serialising every value.
+
+    As ``FlatTrace.get_trace``: the first node of a key in the trace's order wins (a calculation comes before the
+    cache reads of its value).
+    """
+    labels: dict[object, str] = {}
+    first: dict[tuple[str, str], TraceNode] = {}
+    for node in simulation.tracer.browse_trace():
+        label = labels.get(node.period)
+        if label is None:
+            label = labels[node.period] = str(node.period)
+        first.setdefault((node.name, label), node)
+    return first
+
+
+def _trace_summary(
+    simulation: Simulation, root: tuple[str, str], input_keys: set[tuple[str, str]]
+) -> tuple[list[dict], list[dict]]:
+    """Walk the trace breadth-first from ``root``: inputs reached and parameters applied (nearest first)."""
+    trace = _first_nodes(simulation)
     tbs = simulation.tax_benefit_system
-    prefix = root.split("<")[0].split("_")[0]
+    prefix = root[0].split("_")[0]
     seen = {root}
     queue = deque([root])
     inputs: dict[str, dict] = {}
@@ -102,20 +123,21 @@ def _trace_summary(simulation: Simulation, root: str, input_keys: set[str]) -> t
         node = trace.get(key)
         if node is None:
             continue
-        name, period = key[:-1].split("<", 1)
+        name, period = key
         if key in input_keys and len(inputs) < MAX_INPUTS * 13:
             variable = tbs.variables[name]
             entry = inputs.setdefault(
                 name, {"variable": name, "label": variable.label, "entity": variable.entity.key, "values": {}}
             )
             ids = _instance_ids(simulation, variable.entity.key)
-            values = node["value"]
+            values = node.value
             if hasattr(values, "decode_to_str"):
                 values = values.decode_to_str()
             for instance, value in zip(ids, numpy.asarray(values).tolist(), strict=False):
                 entry["values"].setdefault(instance, {})[period] = _jsonable(value)
-        for parameter_key, value in node["parameters"].items():
-            parameter_name, instant = parameter_key[:-1].split("<", 1)
+        # As the flat trace: one entry per parameter and instant, the last value read (in the first read's place).
+        accessed = {(parameter.name, str(parameter.period)): parameter.value for parameter in node.parameters}
+        for (parameter_name, instant), value in accessed.items():
             if parameter_name not in parameters:
                 # Parameters used by the aid's own formulas (same name prefix) come first.
                 own = name.startswith(prefix)
@@ -123,10 +145,11 @@ def _trace_summary(simulation: Simulation, root: str, input_keys: set[str]) -> t
                     "own": own,
                     "name": parameter_name,
                     "instant": instant,
-                    "value": _jsonable(value),
+                    "value": _jsonable(FlatTrace.serialize(value)),
                     **_parameter_metadata(parameter_name, instant),
                 }
-        for dependency in node["dependencies"]:
+        for child in node.children:
+            dependency = (child.name, str(child.period))
             if dependency not in seen:
                 seen.add(dependency)
                 queue.append(dependency)
@@ -145,13 +168,13 @@ def _trace_summary(simulation: Simulation, root: str, input_keys: set[str]) -> t
     return kept[:MAX_INPUTS], ranked[:MAX_PARAMETERS]
 
 
-def _input_keys(situation: dict) -> set[str]:
+def _input_keys(situation: dict) -> set[tuple[str, str]]:
     keys = set()
     for instances in situation.values():
         for variables in instances.values():
             for name, values in variables.items():
                 if isinstance(values, dict):
-                    keys.update(f"{name}<{period}>" for period in values)
+                    keys.update((name, str(period)) for period in values)
     return keys
 
 
@@ -222,17 +245,22 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
     """Explain one national aid of the catalogue for one household and one month."""
     benefit = BENEFITS_BY_ID[benefit_id]
     situation = mapping.situation_dict(household, period_month)
-    simulation = SimulationBuilder().build_from_entities(get_tax_benefit_system(), situation)
+    tbs = get_tax_benefit_system()
+    simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
     simulation.trace = True
     period = benefit.period_for(period_month)
     values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
     amount = round(float(values.sum()), 2)
     eligible = amount > 0
-    inputs, parameters = _trace_summary(simulation, f"{benefit.variable}<{period}>", _input_keys(situation))
-    simulation.trace = False  # the reason's extra figures need no trace
-    reason, figures = (None, {}) if eligible else _reason(simulation, benefit, period_month)
-    if eligible and benefit.id in ("rsa", "ppa"):
-        figures = _reason(simulation, benefit, period_month)[1]
+    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation))
+    reason, figures = None, {}
+    if not eligible or benefit.id in ("rsa", "ppa"):
+        # The reason's figures need no trace: a simulation of their own, where the speed layer reuses what does not
+        # depend on the household (``accel.fold``), costs less than going on in the traced one.
+        untraced = SimulationBuilder().build_from_entities(tbs, situation)
+        with fold.folding(untraced):
+            reason, figures = _reason(untraced, benefit, period_month)
+        reason = None if eligible else reason
     return {
         "aid": benefit.id,
         "label": str(benefit.label),
@@ -317,8 +345,9 @@ def reasons_not_eligible(household: HouseholdInput, benefit_ids: list[str], peri
     situation = mapping.situation_dict(household, period_month)
     simulation = SimulationBuilder().build_from_entities(get_tax_benefit_system(), situation)
     reasons = {}
-    for benefit_id in benefit_ids:
-        reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
-        if reason:
-            reasons[benefit_id] = reason
+    with fold.folding(simulation):
+        for benefit_id in benefit_ids:
+            reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
+            if reason:
+                reasons[benefit_id] = reason
     return reasons

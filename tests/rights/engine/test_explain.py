@@ -1,5 +1,14 @@
+import copy
 import json
+from collections import deque
 
+import numpy
+import pytest
+from openfisca_core.simulation_builder import SimulationBuilder
+
+from guichet.rights.engine import explain as explain_module
+from guichet.rights.engine import mapping
+from guichet.rights.engine.benefits import BENEFITS_BY_ID
 from guichet.rights.engine.explain import euros, explain
 from tests.rights.engine.conftest import PERIOD
 
@@ -38,3 +47,69 @@ def test_local_aid_explanation(households):
 def test_euros():
     assert euros(1234.5) == "1\u202f234,50\u00a0€"
     assert euros(600) == "600\u00a0€"
+
+
+def _flat_trace_summary(simulation, root: str, input_keys: set[str]) -> tuple[list, list]:
+    """The summary as first written, from OpenFisca's own flat trace: the reference for the faster walk."""
+    trace = simulation.tracer.get_flat_trace()
+    prefix = root.split("<")[0].split("_")[0]
+    seen, queue, inputs, parameters = {root}, deque([root]), {}, {}
+    while queue:
+        key = queue.popleft()
+        node = trace.get(key)
+        if node is None:
+            continue
+        name, period = key[:-1].split("<", 1)
+        if key in input_keys:
+            values = node["value"]
+            values = values.decode_to_str() if hasattr(values, "decode_to_str") else values
+            inputs.setdefault(name, []).append((period, explain_module._jsonable(numpy.asarray(values))))
+        for parameter_key, value in node["parameters"].items():
+            parameter_name, instant = parameter_key[:-1].split("<", 1)
+            if parameter_name not in parameters:
+                parameters[parameter_name] = (name.startswith(prefix), instant, value)
+        for dependency in node["dependencies"]:
+            if dependency not in seen:
+                seen.add(dependency)
+                queue.append(dependency)
+    return inputs, parameters
+
+
+@pytest.mark.parametrize("aid", ["rsa", "aide_logement", "af"])
+def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid):
+    """Same inputs (periods and values, in order) and same parameters (first instant, value) as ``get_flat_trace``."""
+    benefit = BENEFITS_BY_ID[aid]
+    period = benefit.period_for(PERIOD)
+    for household in households:
+        situation = mapping.situation_dict(household, PERIOD)
+        simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
+        simulation.trace = True
+        simulation.calculate(benefit.variable, period)
+        keys = explain_module._input_keys(situation)
+        expected_inputs, expected_parameters = _flat_trace_summary(
+            simulation, f"{benefit.variable}<{period}>", {f"{name}<{when}>" for name, when in keys}
+        )
+        # Without the limits on what is shown, so that every input and parameter reached is compared.
+        inputs, parameters = _summary_without_limits(simulation, (benefit.variable, period), keys)
+        assert {entry["variable"] for entry in inputs} <= set(expected_inputs)
+        for entry in inputs:
+            for instance, by_period in entry["values"].items():
+                index = explain_module._instance_ids(simulation, entry["entity"]).index(instance)
+                for when, value in by_period.items():
+                    assert (when, value) in [(p, v[index]) for p, v in expected_inputs[entry["variable"]]]
+        assert [p["name"] for p in parameters] == sorted(
+            expected_parameters, key=lambda n: not expected_parameters[n][0]
+        )
+        for parameter in parameters:
+            own, instant, value = expected_parameters[parameter["name"]]
+            assert (parameter["instant"], parameter["value"]) == (instant, explain_module._jsonable(value))
+        assert len(parameters) > 5
+
+
+def _summary_without_limits(simulation, root, keys):
+    limits = explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS
+    explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS = 10**6, 10**6
+    try:
+        return explain_module._trace_summary(simulation, root, keys)
+    finally:
+        explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS = limits
