@@ -99,15 +99,18 @@ def screen(
     workers = workers or os.cpu_count() or 1
     tasks = [(index, builder, argument, period_month) for index, argument in enumerate(arguments)]
     began = time.perf_counter()
-    if workers == 1:
+    if workers == 1 or len(tasks) <= 1:
         chunks = [_run(task) for task in tasks]
         peak = _peak_rss_mb()
     else:
+        # The first chunk runs here: what it records for its household shapes (``accel.fold``) is inherited by every
+        # worker, instead of each worker recording it again.
+        chunks = [_run(tasks[0])]
         # fork: workers start with the parent's warm tax and benefit system; maxtasksperchild bounds the growth of a
         # worker's memory over a long screening.
         context = multiprocessing.get_context("fork")
         with context.Pool(processes=workers, maxtasksperchild=20) as pool:
-            chunks = pool.map(_run, tasks, chunksize=1)
+            chunks += pool.map(_run, tasks[1:], chunksize=1)
         peak = max([chunk.peak_rss_mb for chunk in chunks], default=0.0)
     seconds = time.perf_counter() - began
     chunks.sort(key=lambda chunk: chunk.index)
