@@ -11,6 +11,7 @@ import datetime
 import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from guichet.rights.engine import accel, calculate, mapping
@@ -77,10 +78,12 @@ def test_households_of_one_shape_reuse_and_answer_as_plain_openfisca(tbs, househ
 
 
 @settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(household=drawn_households())
-def test_drawn_households_answer_as_plain_openfisca(tbs, household):
+@given(household=drawn_households(), days=st.integers(-900, 900))
+def test_drawn_households_answer_as_plain_openfisca(tbs, household, days):
+    # The first records the plan: other amounts and birth dates than the household folded after it.
     benefits = get_benefits()
-    payloads = [mapping.calculate_payload(variant(household, factor), benefits, PERIOD) for factor in (0.3, 1, 3.1)]
+    households = [variant(household, 0.3, days), household, variant(household, 3.1, -days)]
+    payloads = [mapping.calculate_payload(one, benefits, PERIOD) for one in households]
     plain, folded = plain_and_folded(payloads)
     assert folded == plain
 
@@ -138,6 +141,33 @@ def test_a_value_read_from_a_holder_is_not_taken_for_a_constant(tbs):
     assert folded == plain
     assert [answer["individus"]["a"]["age"]["2026-03"] for answer in folded] == [31, 42, 68]
     assert fold.stats()["folded"] == 2
+
+
+def test_a_value_derived_from_another_computed_month_is_not_taken_for_a_constant(tbs):
+    # ``age_en_mois`` of a month is derived from the one already computed for another month, read from its holder:
+    # it depends on the birth date through that month. (Found by hypothesis: the school grant came out 0 € instead
+    # of 464.65 € for this household when another one of its shape, born 100 days later, had been recorded.)
+    def months(kind: str, amounts: list[float]) -> dict:
+        return {f"2024-{month:02d}": {kind: amount} for month, amount in zip(range(1, 13), amounts, strict=True)}
+
+    household = HouseholdInput(
+        id="students",
+        members=[
+            MemberInput("m0", "self", datetime.date(1951, 9, 9), "employed", months("salary", [0] * 12)),
+            MemberInput("c0", "child", datetime.date(2007, 9, 29), "student", months("unemployment", [0] * 12)),
+            MemberInput("c1", "child", datetime.date(2007, 1, 1), "student", months("salary", [3.38] * 9 + [0] * 3)),
+        ],
+        housing="tenant",
+        commune_insee="75056",
+        monthly_rent=6.51,
+    )
+    payloads = [
+        mapping.calculate_payload(one, get_benefits(), PERIOD) for one in (variant(household, 1, 100), household)
+    ]
+    plain, folded = plain_and_folded(payloads)
+    assert folded == plain
+    assert plain[1]["familles"]["famille"]["ars"]["2025"] > 400
+    assert fold.stats()["folded"] == 1
 
 
 def test_signature_sees_shape_and_given_periods_not_values(tbs, households):

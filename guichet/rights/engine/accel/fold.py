@@ -15,7 +15,8 @@ How it works:
   for every (variable, period) evaluated, the (variable, period) pairs its formula asked for, the holders its
   formula read directly (``age`` and a few others read the stored periods of a variable), and every value caught in
   a spiral (openfisca-core invalidates those, so they depend on the call stack).
-* A node is **dependent** when it is an input, reads the holder of a variable given as input, was caught in a
+* A node is **dependent** when it is an input, reads the holder of a variable given as input or of a variable
+  with a dependent node (``age_en_mois`` derives a month from another month it finds stored), was caught in a
   spiral, or asks for a dependent node; every other node is **constant**. Its value, when the first simulation had
   several repetitions, must also be equal in every repetition, or it is treated as dependent too (a check against
   a dependency the recording could not see). The plan keeps the **frontier**: the constant nodes asked for by a
@@ -210,6 +211,15 @@ def _analyse(recorder: _Recorder, inputs: dict[str, set | None], seeds: set[Node
         for child in children:
             nodes.add(child)
             parents[child].append(parent)
+    # A formula that reads a holder (``age_en_mois`` derives a month from another month it finds stored) depends on
+    # every value of that variable: those computed here, as well as those given.
+    by_variable: dict[str, list[Node]] = collections.defaultdict(list)
+    for node in nodes:
+        by_variable[node[0]].append(node)
+    for reader, names in recorder.holder_reads.items():
+        for name in names:
+            for node in by_variable.get(name, ()):
+                parents[node].append(reader)
     input_names = set(inputs)
     pending = [node for node in nodes if node[0] in inputs and (inputs[node[0]] is None or node[1] in inputs[node[0]])]
     pending += [node for node, names in recorder.holder_reads.items() if names & input_names]
