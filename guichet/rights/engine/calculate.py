@@ -130,13 +130,18 @@ PROBE_HOUSEHOLDS = 16
 MIN_SHAPE_HOUSEHOLDS = 500
 
 
+def _batch_purpose(chosen: list, aids: list) -> tuple:
+    """What a batch computes, for ``fold``: a plan covers only what its recording computed."""
+    return "batch", tuple(benefit.id for benefit in chosen), tuple(aid.id for aid in aids)
+
+
 def _compute(
     batch: mapping.Batch, chosen: list, aids: list
 ) -> tuple[dict[str, numpy.ndarray], dict[str, numpy.ndarray], dict[str, numpy.ndarray]]:
     amounts: dict[str, numpy.ndarray] = {}
     local_values: dict[str, numpy.ndarray] = {}
     local_eligible: dict[str, numpy.ndarray] = {}
-    with fold.folding(batch.simulation):
+    with fold.folding(batch.simulation, _batch_purpose(chosen, aids)):
         for benefit in chosen:
             amounts[benefit.id] = mapping.household_amounts(batch, benefit)
         if aids:
@@ -153,7 +158,8 @@ def _compute_group(
 ) -> tuple:
     """``_compute``; for households of one shape not seen yet, probing a few of them first."""
     batch = mapping.build_batch(households, period_month)
-    if one_shape and len(households) > PROBE_HOUSEHOLDS and fold.plan_for(batch.simulation) is None:
+    purpose = _batch_purpose(chosen, aids)
+    if one_shape and len(households) > PROBE_HOUSEHOLDS and fold.plan_for(batch.simulation, purpose) is None:
         _compute(mapping.build_batch(households[:PROBE_HOUSEHOLDS], period_month), chosen, aids)
     return _compute(batch, chosen, aids)
 
@@ -401,8 +407,11 @@ def web_api_calculate(payload: dict) -> dict:
     """
     simulation, national, local_requests = _build(payload)
     output = copy.deepcopy(payload)
-    with fold.folding(simulation):
-        for path in _requested(national):
+    paths = _requested(national)
+    # What is asked for (variables and periods, whoever they are asked for) is what a plan must cover.
+    purpose = frozenset(path.split("/", 2)[2] for path in paths) | {request[2:] for request in local_requests}
+    with fold.folding(simulation, ("calculate", purpose)):
+        for path in paths:
             plural, entity_id, variable_name, period = path.split("/")
             value = _value(simulation, plural, entity_id, variable_name, period)
             output[plural][entity_id][variable_name][period] = value

@@ -258,7 +258,7 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
         # The reason's figures need no trace: a simulation of their own, where the speed layer reuses what does not
         # depend on the household (``accel.fold``), costs less than going on in the traced one.
         untraced = SimulationBuilder().build_from_entities(tbs, situation)
-        with fold.folding(untraced):
+        with fold.folding(untraced, ("reason", benefit.id)):
             reason, figures = _reason(untraced, benefit, period_month)
         reason = None if eligible else reason
     return {
@@ -345,7 +345,7 @@ def reasons_not_eligible(household: HouseholdInput, benefit_ids: list[str], peri
     situation = mapping.situation_dict(household, period_month)
     simulation = SimulationBuilder().build_from_entities(get_tax_benefit_system(), situation)
     reasons = {}
-    with fold.folding(simulation):
+    with fold.folding(simulation, ("reasons", tuple(benefit_ids))):
         for benefit_id in benefit_ids:
             reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
             if reason:

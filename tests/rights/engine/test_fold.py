@@ -18,6 +18,7 @@ from guichet.rights.engine import accel, calculate, mapping
 from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate, web_api_trace
+from guichet.rights.engine.explain import explain
 from guichet.rights.engine.situation import HouseholdInput, MemberInput
 from tests.rights.engine.conftest import PERIOD
 from tests.rights.engine.test_differential import households as drawn_households
@@ -214,6 +215,18 @@ def test_plans_are_bounded(tbs, households, monkeypatch):
     for household in households[:4]:
         web_api_calculate(mapping.calculate_payload(household, get_benefits()[:1], PERIOD))
     assert fold.stats()["plans"] == 2
+
+
+def test_a_plan_serves_only_what_it_was_recorded_for(tbs, households):
+    # An explanation's reason computes a few variables: its plan must not stand for a full calculation's.
+    explain(households[0], "rsa", PERIOD)
+    assert fold.stats() == {"plans": 1, "recorded": 1}
+    payloads = [mapping.calculate_payload(variant(households[0], factor), get_benefits(), PERIOD) for factor in (1, 2)]
+    plain, folded = plain_and_folded(payloads)
+    assert folded == plain
+    assert fold.stats() == {"plans": 2, "recorded": 2, "folded": 1}
+    explain(variant(households[0], 3), "rsa", PERIOD)
+    assert fold.stats() == {"plans": 2, "recorded": 2, "folded": 2}
 
 
 def test_reused_values_are_shared_read_only(tbs, households):

@@ -94,11 +94,12 @@ def stats() -> dict[str, int]:
         return {"plans": len(_plans), **_stats}
 
 
-def plan_for(simulation: Simulation) -> Plan | None:
-    """The plan of this simulation's signature, if one was recorded; ask before computing anything in it."""
+def plan_for(simulation: Simulation, purpose: object = None) -> Plan | None:
+    """The plan of this simulation's signature and purpose (see ``folding``), if one was recorded; ask before
+    computing anything in it."""
     key, _repeats, _inputs = _signature(simulation)
     with _lock:
-        return _plans.get(key)
+        return _plans.get((key, purpose))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -379,15 +380,18 @@ class _Reuse:
 
 
 @contextlib.contextmanager
-def folding(simulation: Simulation) -> Iterator[None]:
+def folding(simulation: Simulation, purpose: object = None) -> Iterator[None]:
     """Compute a simulation inside this block with what its signature's first simulation taught (or teach it).
 
     Enter it once the inputs are set and before the first ``calculate``; do every calculation inside it.
+    ``purpose`` (hashable) names what the block computes: a plan only covers what its recording computed, so a
+    plan recorded for one aid's explanation would leave most of a full calculation to plain OpenFisca.
     """
     if not patches.is_installed() or simulation.tracer.__class__ is not SimpleTracer or simulation.tracer.stack:
         yield
         return
-    key, repeats, inputs = _signature(simulation)
+    signature, repeats, inputs = _signature(simulation)
+    key = (signature, purpose)
     if repeats == 1 and simulation.persons.count > MAX_SINGLE_PERSONS:
         yield  # one large situation: its plan would serve no other simulation
         return
