@@ -76,8 +76,11 @@ def _flat_trace_summary(simulation, root: str, input_keys: set[str]) -> tuple[li
 
 
 @pytest.mark.parametrize("aid", ["rsa", "aide_logement", "af"])
-def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid):
-    """Same inputs (periods and values, in order) and same parameters (first instant, value) as ``get_flat_trace``."""
+def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid, monkeypatch):
+    """Same inputs (periods and values) and same parameters (order, first instant, value) as ``get_flat_trace``."""
+    # Without the limits on what is shown, so that every input and parameter reached is compared.
+    monkeypatch.setattr(explain_module, "MAX_INPUTS", 10**6)
+    monkeypatch.setattr(explain_module, "MAX_PARAMETERS", 10**6)
     benefit = BENEFITS_BY_ID[aid]
     period = benefit.period_for(PERIOD)
     for household in households:
@@ -89,8 +92,7 @@ def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid):
         expected_inputs, expected_parameters = _flat_trace_summary(
             simulation, f"{benefit.variable}<{period}>", {f"{name}<{when}>" for name, when in keys}
         )
-        # Without the limits on what is shown, so that every input and parameter reached is compared.
-        inputs, parameters = _summary_without_limits(simulation, (benefit.variable, period), keys)
+        inputs, parameters = explain_module._trace_summary(simulation, (benefit.variable, period), keys)
         assert {entry["variable"] for entry in inputs} <= set(expected_inputs)
         for entry in inputs:
             for instance, by_period in entry["values"].items():
@@ -104,12 +106,3 @@ def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid):
             own, instant, value = expected_parameters[parameter["name"]]
             assert (parameter["instant"], parameter["value"]) == (instant, explain_module._jsonable(value))
         assert len(parameters) > 5
-
-
-def _summary_without_limits(simulation, root, keys):
-    limits = explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS
-    explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS = 10**6, 10**6
-    try:
-        return explain_module._trace_summary(simulation, root, keys)
-    finally:
-        explain_module.MAX_INPUTS, explain_module.MAX_PARAMETERS = limits

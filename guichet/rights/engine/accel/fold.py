@@ -53,7 +53,7 @@ from openfisca_core.tracers import SimpleTracer
 
 from guichet.rights.engine.accel import patches
 
-PLAN_LIMIT = 128  # signatures kept per process (shapes of households are few); the oldest plan goes first
+PLAN_LIMIT = 128  # plans kept per process (shapes and purposes are few); the oldest plan goes first
 MAX_SINGLE_PERSONS = 12  # a situation larger than a household, and not repeated, is computed without folding
 _ETERNITY = to_period(DateUnit.ETERNITY)
 _ENGINE_DIRECTORIES = (os.path.dirname(openfisca_core.__file__), os.path.dirname(__file__))
