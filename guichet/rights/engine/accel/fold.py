@@ -30,6 +30,16 @@ How it works:
   children, so every amount is plain OpenFisca-France's: ``tests/rights/engine/test_fold.py`` compares them, layer
   on and off, on households with other amounts, rents, communes and birth dates.
 
+* In a simulation of **one household**, a dependent node's children are walked through a tree of **variants**
+  (``Plan.variants``; the recorded check is its first branch): each child, asked for in order, leads by its value to
+  the next child the formula asked for after that value, then to the value it returned. When no branch matches, the
+  formula runs while the speed layer notes every value it asks for, and that run becomes a new branch (at most
+  ``VARIANT_LIMIT`` per node, ``LEARN_LIMIT`` per process). Households differ in a few values: ages take a few
+  values per month, contribution rates and eligibility flags a handful, so most of a new household's formulas meet
+  a variant. The same argument makes it exact: a formula that got the same values, in the same order, asks for the
+  same next child and returns the same value. A run that read a holder directly or computed outside the fast path
+  cannot be noted and teaches nothing.
+
 Folding is part of the speed layer: it does nothing when the layer is off, and never runs under a full tracer
 (explanations and ``/trace`` show every computation).
 """
@@ -54,6 +64,8 @@ from openfisca_core.tracers import SimpleTracer
 from guichet.rights.engine.accel import patches
 
 PLAN_LIMIT = 128  # plans kept per process (shapes and purposes are few); the oldest plan goes first
+VARIANT_LIMIT = 16  # variants learnt per node of a plan
+LEARN_LIMIT = 50_000  # variants kept per process, over its plans
 MAX_SINGLE_PERSONS = 12  # a situation larger than a household, and not repeated, is computed without folding
 _ETERNITY = to_period(DateUnit.ETERNITY)
 _ENGINE_DIRECTORIES = (os.path.dirname(openfisca_core.__file__), os.path.dirname(__file__))
@@ -63,17 +75,41 @@ Node = tuple[str, object]  # (variable name, Period)
 Check = tuple[tuple[tuple[str, object, numpy.ndarray], ...], numpy.ndarray]
 
 
+class _Step:
+    """A variant's next child to ask for, and where each of its values (by ``_key``) leads."""
+
+    __slots__ = ("branches", "name", "period")
+
+    def __init__(self, name: str, period: object) -> None:
+        self.name = name
+        self.period = period
+        self.branches: dict[object, _Step | _Leaf] = {}
+
+
+class _Leaf:
+    """The value a formula returned after asking for the children on the way here."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: numpy.ndarray) -> None:
+        self.value = value
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """What a signature's first simulation taught (arrays are one block, read-only).
 
     ``constants``: the value of each node of the constant frontier.
-    ``checks``: per dependent (variable, period), its dependent children in the order its formula first asked for
-    them, each with the value it had, and the value the formula then returned.
+    ``checks``: per dependent (variable, period), its children in the order its formula first asked for them, each
+    with the value it had, and the value the formula then returned.
+    ``variants``: per dependent node, what single-household simulations of the signature taught since: a tree of
+    the children its formula asked for, branching on their values, whose leaves are the values it returned.
     """
 
     constants: dict[Node, numpy.ndarray]
     checks: dict[Node, Check]
+    variants: dict[Node, "_Step | _Leaf"] = dataclasses.field(default_factory=dict)
+    learned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
 
 _plans: "collections.OrderedDict[tuple, Plan]" = collections.OrderedDict()
@@ -89,7 +125,7 @@ def clear() -> None:
 
 
 def stats() -> dict[str, int]:
-    """Plans kept, simulations folded and simulations recorded so far in this process."""
+    """Plans kept, simulations folded and recorded so far in this process, and variants kept."""
     with _lock:
         return {"plans": len(_plans), **_stats}
 
@@ -311,7 +347,7 @@ def _build_plan(simulation: Simulation, recorder: _Recorder, inputs: dict[str, s
     for node, children in recorder.children.items():
         if node not in blocks or node in recorder.holder_reads:
             continue  # computed each time: caught in a spiral, different between households, or reads holders
-        verified = [(child, blocks.get(child)) for child in children if child in dependent]
+        verified = [(child, blocks.get(child, constants.get(child))) for child in children]
         if all(block is not None for _child, block in verified):
             checks[node] = (tuple((child[0], child[1], block) for child, block in verified), blocks[node])
     return Plan(constants=constants, checks=checks)
@@ -334,35 +370,61 @@ def _repeated(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
     return EnumArray(value, block.possible_values) if isinstance(block, EnumArray) else value
 
 
+def _key(value: numpy.ndarray) -> object:
+    """What a child's value is known by in a variant: its bytes (a variable's values always have its dtype)."""
+    array = numpy.asarray(value)
+    if array.dtype.kind == "O":
+        return tuple(array.tolist())
+    return array.tobytes()
+
+
 class _Reuse:
     """Installed on a simulation: the value of a node from its plan, instead of running its formula.
 
     Called by the speed layer's ``Simulation._calculate`` just before it would run a formula (after the cycle check,
-    as the formula would be). A constant is given at once. For a dependent node, its dependent children are asked
-    for in the order the formula first asked for them, under the same call stack, so what they compute (and any
-    spiral they meet) is what the formula itself would have caused; if each equals its recorded value, the
+    as the formula would be). A constant is given at once. For a dependent node, its children (constants too) are
+    asked for in the order the formula first asked for them, under the same call stack, so what they compute (and
+    any spiral they meet) is what the formula itself would have caused; if each equals its recorded value, the
     formula's recorded result is given, otherwise the formula runs and finds those children already computed.
+
+    In a simulation of one household, a node's children are walked through the plan's ``variants`` tree instead,
+    and a formula that ran because its children matched no variant is watched (every value it asks for is noted
+    by the speed layer) to add one: the next household whose children have those values gets its value without
+    the formula. A run that asked for something the speed layer could not note (a holder read directly, a
+    computation outside its fast path) teaches nothing.
     """
 
-    __slots__ = ("checks", "constants", "given", "repeats")
+    __slots__ = ("checks", "constants", "given", "learned", "learning", "repeats", "variants")
 
     def __init__(self, plan: Plan, repeats: int) -> None:
         self.constants = plan.constants
         self.checks = plan.checks
+        self.variants = plan.variants
+        self.learned = plan.learned
         self.repeats = repeats
+        self.learning: Node | None = None
         # Values given from a block, by id (holding the value keeps the id): they need no comparison with it.
         self.given: dict[int, tuple[numpy.ndarray, numpy.ndarray]] = {}
 
     def _give(self, block: numpy.ndarray) -> numpy.ndarray:
+        if self.repeats == 1:
+            return block
         value = _repeated(block, self.repeats)
         self.given[id(value)] = (value, block)
         return value
+
+    def constant(self, variable_name: str, period: object) -> numpy.ndarray | None:
+        """The value of a constant node, or None."""
+        block = self.constants.get((variable_name, period))
+        return None if block is None else self._give(block)
 
     def __call__(self, simulation: Simulation, variable_name: str, period: object) -> numpy.ndarray | None:
         node = (variable_name, period)
         block = self.constants.get(node)
         if block is not None:
             return self._give(block)
+        if self.repeats == 1:
+            return self._variant(simulation, node)
         check = self.checks.get(node)
         if check is None:
             return None
@@ -377,6 +439,83 @@ class _Reuse:
             if not _same(child, child_block, repeats):
                 return None
         return self._give(value)
+
+    def _variant(self, simulation: Simulation, node: Node) -> numpy.ndarray | None:
+        step = self.variants.get(node)
+        if step is None:
+            check = self.checks.get(node)
+            if check is None:
+                self.learning = node
+                return None
+            step = self._from_check(node, check)
+        while step.__class__ is _Step:
+            child = simulation.calculate(step.name, step.period)
+            following = step.branches.get(_key(child))
+            if following is None:
+                self.learning = node
+                return None
+            step = following
+        return step.value
+
+    def _from_check(self, node: Node, check: Check) -> "_Step | _Leaf":
+        children, value = check
+        following: _Step | _Leaf = _Leaf(value)
+        for child_name, child_period, child_block in reversed(children):
+            step = _Step(child_name, child_period)
+            step.branches[_key(child_block)] = following
+            following = step
+        return self.variants.setdefault(node, following)
+
+    def learns(self, variable_name: str, period: object) -> bool:
+        """Whether the formula about to run for this node should be watched (asked by the speed layer)."""
+        node = (variable_name, period)
+        if self.learning != node:
+            return False
+        self.learning = None
+        return self.learned[node] < VARIANT_LIMIT and _stats["variants"] < LEARN_LIMIT
+
+    def learn(self, variable_name: str, period: object, reads: list, value: numpy.ndarray) -> None:
+        """Add the variant of a watched formula run: what it asked for, in order, and what it returned."""
+        node = (variable_name, period)
+        # In the order first asked for (asked again, a value comes from the cache: it is the same).
+        first: dict[Node, tuple] = {}
+        for name, when, child in reads:
+            first.setdefault((name, when), (name, when, child))
+        path = list(first.values())
+        leaf_value = numpy.array(value, copy=True)
+        if isinstance(value, EnumArray):
+            leaf_value = EnumArray(leaf_value, value.possible_values)
+        leaf_value.flags.writeable = False
+        leaf = _Leaf(leaf_value)
+        with _lock:
+            step = self.variants.get(node)
+            if step is None:
+                if not path:
+                    self.variants[node] = leaf
+                else:
+                    self.variants[node] = self._chain(path, leaf)
+            else:
+                for index, (name, when, child) in enumerate(path):
+                    if step.__class__ is not _Step or step.name != name or step.period != when:
+                        return  # the formula asked for something else than the tree says: leave the tree alone
+                    following = step.branches.get(_key(child))
+                    if following is None:
+                        step.branches[_key(child)] = self._chain(path[index + 1 :], leaf)
+                        break
+                    step = following
+                else:
+                    return  # the same children: the variant is known already
+            self.learned[node] += 1
+            _stats["variants"] += 1
+
+    @staticmethod
+    def _chain(path: list, leaf: _Leaf) -> "_Step | _Leaf":
+        following: _Step | _Leaf = leaf
+        for name, when, child in reversed(path):
+            step = _Step(name, when)
+            step.branches[_key(child)] = following
+            following = step
+        return following
 
 
 @contextlib.contextmanager
@@ -421,4 +560,5 @@ def folding(simulation: Simulation, purpose: object = None) -> Iterator[None]:
         _plans[key] = plan
         _stats["recorded"] += 1
         while len(_plans) > PLAN_LIMIT:
-            _plans.popitem(last=False)
+            _key, oldest = _plans.popitem(last=False)
+            _stats["variants"] -= oldest.learned.total()

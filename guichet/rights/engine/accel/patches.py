@@ -12,7 +12,12 @@ and errors; anything outside the fast path calls the original function.
   looked up once per simulation; the period-consistency check, which depends only on (definition period, unit,
   size), is made once per shape. With a full tracer (``/trace``, explanations) the original path runs unchanged.
 * ``Simulation._calculate`` asks the simulation's ``fold`` reuse hook, when one is installed, before running a
-  formula (see ``fold``).
+  formula (see ``fold``); ``calculate`` asks it for a constant when the variable is not on the stack (no cycle or
+  spiral check could stop it then), without pushing a frame; while ``fold`` learns from a formula run, the values
+  the formula asks for are noted in its frame, and a holder read directly (``Population.get_holder``) or a
+  computation outside the fast path cancels the note.
+* The cycle check (``_check_for_cycle``) counts the frames of each variable on the stack instead of scanning it; a
+  spiral's message, which ``_calculate`` swallows, no longer prints the stack.
 * ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once.
 * Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
   once and spread the result with numpy instead of walking the tree once per person.
@@ -48,6 +53,7 @@ Population = population_module.Population
 
 _MEMO_LIMIT = 200_000
 REUSE_ATTRIBUTE = "_guichet_reuse"
+READS = "_guichet_reads"  # in a frame of the simple tracer's stack: what its formula asked for
 _lock = threading.Lock()
 _originals: dict[tuple[object, str], object] = {}
 
@@ -142,7 +148,8 @@ def _holder_of(simulation, variable_name):
     holders = cache[1]
     holder = holders.get(variable_name)
     if holder is None:
-        holder = simulation.get_variable_population(variable_name).get_holder(variable_name)
+        population = simulation.get_variable_population(variable_name)
+        holder = _originals[(CorePopulation, "get_holder")](population, variable_name)
         holders[variable_name] = holder
     return holder
 
@@ -168,6 +175,7 @@ def _calculate(self, variable_name, period):
         period = _period(period)
     tracer = self.tracer
     if tracer.__class__ is not SimpleTracer or period is None:
+        _unobserved(tracer)
         return _originals[(Simulation, "calculate")](self, variable_name, period)
     try:
         holder = _holder_of(self, variable_name)
@@ -177,16 +185,69 @@ def _calculate(self, variable_name, period):
     cached = _known_array(holder, period)
     stack = tracer._stack
     if cached is not None:
-        if not stack and self.invalidated_caches:
+        if stack:
+            _observe(stack, variable_name, period, cached)
+        elif self.invalidated_caches:
             self.purge_cache_of_invalid_values()
         return cached
+    on_stack = self.__dict__.get("_guichet_on_stack")
+    if on_stack is None:
+        on_stack = self.__dict__["_guichet_on_stack"] = _OnStack()
+    counts = on_stack.counts
+    reuse = self.__dict__.get(REUSE_ATTRIBUTE)
+    if (
+        reuse is not None
+        and stack
+        and variable_name not in counts
+        and on_stack.depth == len(stack)
+        and self.max_spiral_loops >= 1
+        and self.start_computation_period is None
+    ):
+        # The variable is not on the stack, so no cycle or spiral can stop it: a constant from a plan is what its
+        # formula would return, without a frame of its own.
+        value = reuse.constant(variable_name, period)
+        if value is not None:
+            _store(self, holder, variable_name, period, value)
+            _observe(stack, variable_name, period, value)
+            return value
+    counts[variable_name] = counts.get(variable_name, 0) + 1
+    on_stack.depth += 1
     stack.append({"name": variable_name, "period": period})
     try:
-        return self._calculate(variable_name, period)
+        value = self._calculate(variable_name, period)
     finally:
         stack.pop()
+        on_stack.depth -= 1
+        left = counts[variable_name] - 1
+        if left:
+            counts[variable_name] = left
+        else:
+            del counts[variable_name]
         if not stack:
             self.purge_cache_of_invalid_values()
+    if stack:
+        _observe(stack, variable_name, period, value)
+    return value
+
+
+def _observe(stack, variable_name, period, value) -> None:
+    # A formula run that ``fold`` learns from notes what it asks for (see ``_calculate_inner``).
+    reads = stack[-1].get(READS)
+    if reads is not None:
+        reads.append((variable_name, period, value))
+
+
+def _unobserved(tracer) -> None:
+    # A computation outside the fast path cannot be noted: the formula asking for it is not learnt from.
+    stack = getattr(tracer, "stack", None)
+    if stack and READS in stack[-1]:
+        stack[-1][READS] = None
+
+
+def _store(simulation, holder, variable_name, period, value) -> None:
+    # ``Holder.put_in_cache`` for a value from a plan: it passed the same checks when it was recorded.
+    if not holder._do_not_store and not _opted_out(simulation, variable_name):
+        holder._memory_storage._arrays[_ETERNITY if holder._eternal else period] = value
 
 
 def _calculate_inner(self, variable_name, period):
@@ -199,18 +260,69 @@ def _calculate_inner(self, variable_name, period):
     if cached is not None:
         return cached
     try:
-        self._check_for_cycle(variable.name, period)
+        _check_for_cycle(self, variable_name, period)
         reuse = self.__dict__.get(REUSE_ATTRIBUTE)  # set by ``fold.folding`` (see there)
-        array = None if reuse is None else reuse(self, variable.name, period)
+        array = None if reuse is None else reuse(self, variable_name, period)
         if array is None:
+            frame = None
+            if reuse is not None and reuse.learns(variable_name, period):
+                frame = self.tracer.stack[-1]  # note what the formula asks for (``_observe``)
+                frame[READS] = []
             array = self._run_formula(variable, holder.population, period)
             if array is None:
                 array = holder.default_array()
             array = self._cast_formula_result(array, variable)
-        holder.put_in_cache(array, period)
+            holder.put_in_cache(array, period)
+            if frame is not None:
+                reads = frame.pop(READS)
+                if reads is not None:
+                    reuse.learn(variable_name, period, reads, array)
+        else:
+            _store(self, holder, variable_name, period, array)
     except errors.SpiralError:
         array = holder.default_array()
     return array
+
+
+class _OnStack:
+    """How many frames of each variable the fast ``calculate`` has on the simple tracer's stack, and in all."""
+
+    __slots__ = ("counts", "depth")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.depth = 0
+
+
+def _check_for_cycle(simulation, variable_name, period) -> None:
+    """``Simulation._check_for_cycle`` without scanning the stack when the variable is on it only once.
+
+    The original lists the stack's earlier frames of the variable: none when only the current frame has its name
+    (and every frame was pushed by the fast path: ``depth`` says so), which is nearly always. Otherwise the same
+    scan runs; a spiral's message (which ``_calculate`` swallows) no longer prints the whole stack.
+    """
+    stack = simulation.tracer.stack
+    on_stack = simulation.__dict__.get("_guichet_on_stack")
+    if (
+        on_stack is not None
+        and on_stack.depth == len(stack)
+        and on_stack.counts.get(variable_name) == 1
+        and simulation.max_spiral_loops >= 1
+    ):
+        return
+    previous_periods = [frame["period"] for frame in stack[:-1] if frame["name"] == variable_name]
+    if period in previous_periods:
+        raise errors.CycleError(f"Circular definition detected on formula {variable_name}@{period}")
+    if len(previous_periods) >= simulation.max_spiral_loops:
+        simulation.invalidate_spiral_variables(variable_name)
+        message = f"Quasicircular definition detected on formula {variable_name}@{period}"
+        raise errors.SpiralError(message, variable_name)
+
+
+def _opted_out(simulation, variable_name) -> bool:
+    # ``Holder.put_in_cache``'s other condition.
+    blacklist = simulation.tax_benefit_system.cache_blacklist
+    return bool(simulation.opt_out_cache and blacklist and variable_name in blacklist)
 
 
 _NO_FORMULA = object()
@@ -230,6 +342,13 @@ def _get_formula(self, period=None):
 
 
 _entity_checked: dict = {}
+
+
+def _get_holder(self, variable_name):
+    # A formula reading a holder (``age`` looks for the periods it is known for) reads what no frame notes.
+    if self.simulation is not None:
+        _unobserved(self.simulation.tracer)
+    return _originals[(CorePopulation, "get_holder")](self, variable_name)
 
 
 def _population_call(self, variable_name, period, options=None):
@@ -352,6 +471,7 @@ def _replacements() -> list[tuple[object, str, object]]:
         (Simulation, "_calculate", _calculate_inner),
         (Variable, "get_formula", _get_formula),
         (CorePopulation, "__call__", _population_call),
+        (CorePopulation, "get_holder", _get_holder),
         (Population, "has_role", _has_role),
         (VectorialParameterNodeAtInstant, "build_from_node_name", staticmethod(_build_from_node_name)),
     ]
