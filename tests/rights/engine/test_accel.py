@@ -199,3 +199,51 @@ def test_has_role_and_errors_unchanged(tbs, households):
             simulation.calculate("rfr", PERIOD)
     for expected, got in zip(plain, fast, strict=True):
         assert numpy.array_equal(got, expected)
+
+
+def test_add_purge_and_cycle_check_as_the_originals(tbs, households):
+    # ``calculate_add`` remembers the sub-periods it checked; errors come the same way, every time.
+    results = {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            simulation = mapping.build_batch(households, PERIOD).simulation
+            results[flag] = [simulation.calculate_add("salaire_net", "2024") for _ in range(2)]
+            for _ in range(2):
+                with pytest.raises(ValueError, match="can only be computed for year-long periods"):
+                    simulation.calculate_add("rfr", PERIOD)
+                with pytest.raises(ValueError, match="can only be computed for eternity-long periods"):
+                    simulation.calculate_add("date_naissance", "2024")
+            # Purging what a spiral invalidated removes those values only, whatever their unit.
+            simulation.calculate("rfr", "2023")
+            simulation.calculate("salaire_net", "2024-03")
+            simulation.invalidate_cache_entry("rfr", periods.period("2023"))
+            simulation.invalidate_cache_entry("salaire_net", periods.period("2024-03"))
+            simulation.purge_cache_of_invalid_values()
+            assert simulation.get_array("rfr", "2023") is None
+            assert simulation.get_array("salaire_net", "2024-03") is None
+            assert simulation.get_array("salaire_net", "2024-04") is not None
+            assert simulation.invalidated_caches == set()
+    for plain, fast in zip(results[False], results[True], strict=True):
+        assert numpy.array_equal(plain, fast)
+
+
+def test_cycle_check_counts_frames_as_the_original_scans_them(tbs, households):
+    simulation = mapping.build_batch(households, PERIOD).simulation
+    month, earlier = periods.period("2024-05"), periods.period("2024-04")
+    stack = simulation.tracer.stack
+    stack.extend([{"name": "rsa", "period": month}, {"name": "aah", "period": month}])
+    # Frames not pushed by the fast path: the stack is scanned, as openfisca-core does.
+    patches._check_for_cycle(simulation, "aah", month)
+    stack.append({"name": "rsa", "period": month})
+    with pytest.raises(Exception, match="Circular definition detected on formula rsa@2024-05"):
+        patches._check_for_cycle(simulation, "rsa", month)
+    stack[-1] = {"name": "rsa", "period": earlier}
+    with pytest.raises(Exception, match="Quasicircular definition detected on formula rsa"):
+        patches._check_for_cycle(simulation, "rsa", earlier)
+    # Every frame of rsa on the stack (from the first one down) was invalidated for the purge.
+    assert {(entry.variable, str(entry.period)) for entry in simulation.invalidated_caches} >= {
+        ("rsa", "2024-04"),
+        ("aah", "2024-05"),
+        ("rsa", "2024-05"),
+    }
+    stack.clear()

@@ -372,10 +372,9 @@ def _repeated(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
 
 def _key(value: numpy.ndarray) -> object:
     """What a child's value is known by in a variant: its bytes (a variable's values always have its dtype)."""
-    array = numpy.asarray(value)
-    if array.dtype.kind == "O":
-        return tuple(array.tolist())
-    return array.tobytes()
+    if value.dtype.hasobject:
+        return tuple(value.tolist())
+    return value.tobytes()
 
 
 class _Reuse:

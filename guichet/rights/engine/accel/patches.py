@@ -17,7 +17,9 @@ and errors; anything outside the fast path calls the original function.
   the formula asks for are noted in its frame, and a holder read directly (``Population.get_holder``) or a
   computation outside the fast path cancels the note.
 * The cycle check (``_check_for_cycle``) counts the frames of each variable on the stack instead of scanning it; a
-  spiral's message, which ``_calculate`` swallows, no longer prints the stack.
+  spiral's message, which ``_calculate`` swallows, no longer prints the stack. Purging the values a spiral
+  invalidated removes their keys instead of rebuilding each holder's dict; ``calculate_add`` remembers the
+  sub-periods of a (variable, period) it has checked.
 * ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once.
 * Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
   once and spread the result with numpy instead of walking the tree once per person.
@@ -177,12 +179,22 @@ def _calculate(self, variable_name, period):
     if tracer.__class__ is not SimpleTracer or period is None:
         _unobserved(tracer)
         return _originals[(Simulation, "calculate")](self, variable_name, period)
+    # ``_holder_of``, ``_check_shape`` and ``_known_array``, inlined: this runs tens of thousands of times.
+    holders = self.__dict__.get("_guichet_holders")
+    holder = holders[1].get(variable_name) if holders is not None and holders[0] is self.populations else None
     try:
-        holder = _holder_of(self, variable_name)
-        _check_shape(self, period, holder.variable)
+        if holder is None:
+            holder = _holder_of(self, variable_name)
+        variable = holder.variable
+        if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
+            _check_shape(self, period, variable)
     except Exception:  # unknown variable, wrong period: the original raises the very same error
         return _originals[(Simulation, "calculate")](self, variable_name, period)
-    cached = _known_array(holder, period)
+    if variable.is_neutralized or holder._disk_storage is not None:
+        cached = holder.get_array(period)
+    else:
+        storage = holder._memory_storage
+        cached = storage._arrays.get(_ETERNITY if storage.is_eternal else period)
     stack = tracer._stack
     if cached is not None:
         if stack:
@@ -315,8 +327,47 @@ def _check_for_cycle(simulation, variable_name, period) -> None:
         raise errors.CycleError(f"Circular definition detected on formula {variable_name}@{period}")
     if len(previous_periods) >= simulation.max_spiral_loops:
         simulation.invalidate_spiral_variables(variable_name)
-        message = f"Quasicircular definition detected on formula {variable_name}@{period}"
-        raise errors.SpiralError(message, variable_name)
+        raise errors.SpiralError("Quasicircular definition detected on formula " + variable_name, variable_name)
+
+
+def _purge_cache_of_invalid_values(self) -> None:
+    # The original deletes each invalidated value by rebuilding its holder's dict, testing every stored period for
+    # inclusion. A holder stores only periods of its variable's unit, one at a time (``Holder._set`` makes sure), so
+    # a period of that unit and size includes only itself: remove that key.
+    if self.tracer.stack:
+        return
+    for name, period in self.invalidated_caches:
+        holder = _holder_of(self, name)
+        storage = holder._memory_storage
+        if (
+            period.__class__ is Period
+            and holder._disk_storage is None
+            and not storage.is_eternal
+            and period.size == 1
+            and period.unit == holder.variable.definition_period
+        ):
+            storage._arrays.pop(period, None)
+        else:
+            holder.delete_arrays(period)
+    self.invalidated_caches = set()
+
+
+def _calculate_add(self, variable_name, period):
+    # The original checks the variable and the period and lists the sub-periods each time: remember the sub-periods
+    # of a (variable, period) that passed, per tax and benefit system, and sum the same way.
+    if period.__class__ is not Period:
+        return _originals[(Simulation, "calculate_add")](self, variable_name, period)
+    system = self.tax_benefit_system
+    memo = system.__dict__.get("_guichet_add_subperiods")
+    if memo is None:
+        memo = system.__dict__["_guichet_add_subperiods"] = {}
+    subperiods = memo.get((variable_name, period))
+    if subperiods is None:
+        result = _originals[(Simulation, "calculate_add")](self, variable_name, period)  # raises as it should
+        definition_period = system.get_variable(variable_name).definition_period
+        _memo_put(memo, (variable_name, period), tuple(period.get_subperiods(definition_period)))
+        return result
+    return sum(self.calculate(variable_name, sub_period) for sub_period in subperiods)
 
 
 def _opted_out(simulation, variable_name) -> bool:
@@ -469,6 +520,8 @@ def _replacements() -> list[tuple[object, str, object]]:
         (periods, "period", _period),
         (Simulation, "calculate", _calculate),
         (Simulation, "_calculate", _calculate_inner),
+        (Simulation, "purge_cache_of_invalid_values", _purge_cache_of_invalid_values),
+        (Simulation, "calculate_add", _calculate_add),
         (Variable, "get_formula", _get_formula),
         (CorePopulation, "__call__", _population_call),
         (CorePopulation, "get_holder", _get_holder),
