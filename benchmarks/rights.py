@@ -1,14 +1,16 @@
 """Benchmark of the rights engine.
 
-    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url URL] [--no-territory]
+    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url URL] [--served 30] [--territory N]
 
 (a) Warm latency of one household with the full catalogue through Guichet's ``POST /api/v1/calculate`` over HTTP
     (a gunicorn worker started here on 127.0.0.1 with the project's settings, or ``--guichet-url``) and through
     OpenFisca's own Web API (``openfisca serve``, started here on 127.0.0.1 with one worker): the same JSON request
     for both in each round, a DIFFERENT household in every round (salary and rent vary), median of ``--repeat``
     rounds, interleaved (the first request of the shape records what ``accel.fold`` reuses; it is the untimed
-    round). In-process figures with the speed layer on and off are printed for reference. Then
-    ``/trace`` against Guichet's per-aid explanation: latency and JSON size.
+    round). Before that, each server answers ``--served`` other households (30), untimed, as a server in service
+    has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags). In-process figures
+    with the speed layer on and off are printed for reference. Then ``/trace`` against Guichet's per-aid
+    explanation: latency and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
     (chunks of 10,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
     of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory.
@@ -223,6 +225,14 @@ def varied_payloads(count: int) -> list[dict]:
     return [mapping.calculate_payload(varied_household(index), get_benefits(), PERIOD) for index in range(count)]
 
 
+def served_payloads(count: int) -> list[dict]:
+    """``count`` other one-household requests than the measured ones (negative indices): what a server in service
+    has answered before (what ``accel.fold`` learnt from other people's values)."""
+    return [
+        mapping.calculate_payload(varied_household(-index), get_benefits(), PERIOD) for index in range(1, count + 1)
+    ]
+
+
 def synthetic_households(count: int, seed: int) -> list[HouseholdInput]:
     """Random but plausible households (vectorised draws, then plain objects)."""
     rng = numpy.random.default_rng(seed)
@@ -286,15 +296,19 @@ def latency(args: argparse.Namespace) -> None:
         lambda: [explain(varied_household(next(explained)), benefit.id, PERIOD) for benefit in get_benefits()],
         max(3, args.repeat // 3),
     )
+    served = served_payloads(args.served)
     in_process = {}
     for flag in (True, False):
         with accel.enabled(flag):
+            for one in served if flag else []:
+                web_api_calculate(copy.deepcopy(one))
             in_process[flag] = median_ms(
                 lambda: web_api_calculate(copy.deepcopy(payloads[next(rounds) % len(payloads)])), args.repeat
             )
 
     count = len(get_benefits())
     print(f"\n(a) One household, full catalogue of national aids ({count} aids), median of {args.repeat}")
+    print(f"    (each server, and the in-process engine, first answered {args.served} other households, untimed)")
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(OpenFiscaServer())
         guichet_url = args.guichet_url or stack.enter_context(GuichetServer()).url
@@ -310,6 +324,9 @@ def latency(args: argparse.Namespace) -> None:
             state["round"] = (state["round"] + 1) % len(payloads)  # next round: a new household for both
             return answer
 
+        for one in served:  # both servers first answer other households, untimed
+            post_json(guichet_url, one)
+            post_json(server.url + "/calculate", one)
         # Interleaved runs: the machine is shared, so load changes hit every contender alike.
         timings = interleaved({"guichet": guichet, "openfisca": openfisca}, args.repeat)
         guichet_ms, openfisca_ms = timings["guichet"], timings["openfisca"]
@@ -379,6 +396,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 100,000 households batch")
     parser.add_argument("--repeat", type=int, default=10, help="timed runs per latency measure (default 10)")
     parser.add_argument("--guichet-url", help="measure Guichet through HTTP at URL/api/v1/calculate")
+    parser.add_argument(
+        "--served", type=int, default=30, help="other households each server answers before the timed rounds"
+    )
     parser.add_argument("--skip-latency", action="store_true", help="only the batch throughput")
     parser.add_argument("--territory", type=int, default=700_000, help="households of the territory run (0: none)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes of the territory run")
