@@ -76,14 +76,25 @@ Check = tuple[tuple[tuple[str, object, numpy.ndarray], ...], numpy.ndarray]
 
 
 class _Step:
-    """A variant's next child to ask for, and where each of its values (by ``_key``) leads."""
+    """A variant's next child to ask for, and where each of its values (by ``_key``) leads.
 
-    __slots__ = ("branches", "name", "period")
+    ``same``: a read-only array met here (a plan's constant, a variant's value) and its branch, so that meeting that
+    very array again needs no key.
+    """
+
+    __slots__ = ("branches", "name", "period", "same")
 
     def __init__(self, name: str, period: object) -> None:
         self.name = name
         self.period = period
         self.branches: dict[object, _Step | _Leaf] = {}
+        self.same: tuple[numpy.ndarray, _Step | _Leaf] | None = None
+
+    def add(self, child: numpy.ndarray, following: "_Step | _Leaf") -> None:
+        """Lead from this child's value to ``following``."""
+        self.branches[_key(child)] = following
+        if self.same is None and not child.flags.writeable:
+            self.same = (child, following)
 
 
 class _Leaf:
@@ -447,8 +458,13 @@ class _Reuse:
                 self.learning = node
                 return None
             step = self._from_check(node, check)
+        calculate = simulation.calculate
         while step.__class__ is _Step:
-            child = simulation.calculate(step.name, step.period)
+            child = calculate(step.name, step.period)
+            same = step.same
+            if same is not None and same[0] is child:
+                step = same[1]
+                continue
             following = step.branches.get(_key(child))
             if following is None:
                 self.learning = node
@@ -461,7 +477,7 @@ class _Reuse:
         following: _Step | _Leaf = _Leaf(value)
         for child_name, child_period, child_block in reversed(children):
             step = _Step(child_name, child_period)
-            step.branches[_key(child_block)] = following
+            step.add(child_block, following)
             following = step
         return self.variants.setdefault(node, following)
 
@@ -499,7 +515,7 @@ class _Reuse:
                         return  # the formula asked for something else than the tree says: leave the tree alone
                     following = step.branches.get(_key(child))
                     if following is None:
-                        step.branches[_key(child)] = self._chain(path[index + 1 :], leaf)
+                        step.add(child, self._chain(path[index + 1 :], leaf))
                         break
                     step = following
                 else:
@@ -512,7 +528,7 @@ class _Reuse:
         following: _Step | _Leaf = leaf
         for name, when, child in reversed(path):
             step = _Step(name, when)
-            step.branches[_key(child)] = following
+            step.add(child, following)
             following = step
         return following
 
