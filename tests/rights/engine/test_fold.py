@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openfisca_core.simulation_builder import SimulationBuilder
+from openfisca_core.simulations import Simulation
 
 from guichet.rights.engine import accel, calculate, mapping
 from guichet.rights.engine.accel import fold
@@ -174,8 +175,6 @@ def test_a_value_derived_from_another_computed_month_is_not_taken_for_a_constant
 def test_one_household_simulations_learn_variants_that_answer_as_plain_openfisca(tbs, households, monkeypatch):
     # Every formula that runs in a folded one-household simulation adds what it asked for and returned to the plan;
     # a later household whose children have those values is given the value without the formula.
-    from openfisca_core.simulations import Simulation
-
     runs = []
     run_formula = Simulation._run_formula
 

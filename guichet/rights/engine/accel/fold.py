@@ -474,12 +474,7 @@ class _Reuse:
 
     def _from_check(self, node: Node, check: Check) -> "_Step | _Leaf":
         children, value = check
-        following: _Step | _Leaf = _Leaf(value)
-        for child_name, child_period, child_block in reversed(children):
-            step = _Step(child_name, child_period)
-            step.add(child_block, following)
-            following = step
-        return self.variants.setdefault(node, following)
+        return self.variants.setdefault(node, self._chain(list(children), _Leaf(value)))
 
     def learns(self, variable_name: str, period: object) -> bool:
         """Whether the formula about to run for this node should be watched (asked by the speed layer)."""
@@ -505,10 +500,7 @@ class _Reuse:
         with _lock:
             step = self.variants.get(node)
             if step is None:
-                if not path:
-                    self.variants[node] = leaf
-                else:
-                    self.variants[node] = self._chain(path, leaf)
+                self.variants[node] = self._chain(path, leaf)
             else:
                 for index, (name, when, child) in enumerate(path):
                     if step.__class__ is not _Step or step.name != name or step.period != when:
@@ -525,6 +517,7 @@ class _Reuse:
 
     @staticmethod
     def _chain(path: list, leaf: _Leaf) -> "_Step | _Leaf":
+        """Steps asking for each (name, period, value) of ``path`` in turn, then ``leaf`` (``leaf`` alone if empty)."""
         following: _Step | _Leaf = leaf
         for name, when, child in reversed(path):
             step = _Step(name, when)
