@@ -247,3 +247,27 @@ def test_cycle_check_counts_frames_as_the_original_scans_them(tbs, households):
         ("rsa", "2024-05"),
     }
     stack.clear()
+
+
+def test_known_values_read_from_their_storage_as_the_original_reads_them(tbs, households):
+    # ``calculate`` reads a known value straight from its variable's storage: the same array as the original, and
+    # a wrong period still raises once values are known; eternal and neutralised variables keep the generic path.
+    results = {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            simulation = mapping.build_batch(households, PERIOD).simulation
+            first = simulation.calculate("salaire_net", PERIOD)
+            assert simulation.calculate("salaire_net", PERIOD) is first
+            for _ in range(2):
+                with pytest.raises(ValueError, match="must be computed for a whole month"):
+                    simulation.calculate("salaire_net", "2024")
+            born = simulation.calculate("date_naissance", PERIOD)
+            assert simulation.calculate("date_naissance", "2023-01") is born
+            results[flag] = (first, born)
+            if flag:
+                assert (
+                    patches.storages(simulation)["salaire_net"] is simulation.get_holder("salaire_net")._memory_storage
+                )
+                assert patches.storages(simulation)["date_naissance"] is patches._UNREAD
+    for plain, fast in zip(results[False], results[True], strict=True):
+        assert numpy.array_equal(plain, fast)

@@ -459,8 +459,13 @@ class _Reuse:
                 return None
             step = self._from_check(node, check)
         calculate = simulation.calculate
+        storages = patches.storages(simulation)
         while step.__class__ is _Step:
-            child = calculate(step.name, step.period)
+            # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``).
+            storage = storages.get(step.name) or patches.storage_of(simulation, step.name)
+            child = storage._arrays.get(step.period)
+            if child is None:
+                child = calculate(step.name, step.period)
             same = step.same
             if same is not None and same[0] is child:
                 step = same[1]

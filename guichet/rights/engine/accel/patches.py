@@ -8,8 +8,9 @@ and errors; anything outside the fast path calls the original function.
 * Periods: ``Instant.offset``, ``Period.offset``, ``Period.get_subperiods``, ``Period.stop`` and ``periods.period``
   of a string are memoised (periods are immutable tuples; the memo is bounded).
 * ``Simulation.calculate`` without a tracer (``SimpleTracer``): a value already known is returned at once (the
-  simple tracer only keeps a stack for cycle detection, and a known value starts no computation); holders are
-  looked up once per simulation; the period-consistency check, which depends only on (definition period, unit,
+  simple tracer only keeps a stack for cycle detection, and a known value starts no computation), read straight
+  from the storage of its variable, found once per simulation (``storage_of``); holders are looked up once per
+  simulation; the period-consistency check, which depends only on (definition period, unit,
   size), is made once per shape. With a full tracer (``/trace``, explanations) the original path runs unchanged.
 * ``Simulation._calculate`` asks the simulation's ``fold`` reuse hook, when one is installed, before running a
   formula (see ``fold``); ``calculate`` asks it for a constant when the variable is not on the stack (no cycle or
@@ -156,6 +157,42 @@ def _holder_of(simulation, variable_name):
     return holder
 
 
+class _Unread:
+    """Stands for the storage of a variable whose known values ``storage_of`` does not read (see there)."""
+
+    __slots__ = ()
+    _arrays: dict = {}  # never written: every look-up misses and goes through ``calculate``
+
+
+_UNREAD = _Unread()
+
+
+def storages(simulation) -> dict:
+    """Per simulation, the storages ``storage_of`` found, by variable name (tied to the populations, as holders)."""
+    cache = simulation.__dict__.get("_guichet_storages")
+    if cache is None or cache[0] is not simulation.populations:
+        cache = (simulation.populations, {})
+        simulation.__dict__["_guichet_storages"] = cache
+    return cache[1]
+
+
+def storage_of(simulation, variable_name):
+    """The in-memory storage whose ``_arrays`` map a period of the variable to the value ``calculate`` would return
+    at once, or an empty stand-in when known values are kept otherwise (eternal, on disk, neutralised).
+
+    ``calculate`` reads known values there first. So does the walk of ``fold``'s variants, which asks for recorded
+    (variable, period) pairs: a value found there is what ``calculate`` returns, and nothing else happens then (the
+    walking frame notes no reads), so the walk reads it without the call. Anything not found goes through
+    ``calculate``.
+    """
+    holder = _holder_of(simulation, variable_name)
+    storage = holder._memory_storage
+    if holder.variable.is_neutralized or holder._disk_storage is not None or storage.is_eternal:
+        storage = _UNREAD
+    storages(simulation)[variable_name] = storage
+    return storage
+
+
 def _known_array(holder, period):
     """``holder.get_array(period)`` for a ``Period``, without the generic conversions."""
     if holder.variable.is_neutralized or holder._disk_storage is not None:
@@ -179,15 +216,29 @@ def _calculate(self, variable_name, period):
     if tracer.__class__ is not SimpleTracer or period is None:
         _unobserved(tracer)
         return _originals[(Simulation, "calculate")](self, variable_name, period)
-    # ``_holder_of``, ``_check_shape`` and ``_known_array``, inlined: this runs tens of thousands of times.
-    holders = self.__dict__.get("_guichet_holders")
-    holder = holders[1].get(variable_name) if holders is not None and holders[0] is self.populations else None
+    # A known value, read where ``storage_of`` says: this runs tens of thousands of times. A holder only stores
+    # periods of its variable's unit, so a period found there passes the period check.
+    stack = tracer._stack
+    storages = self.__dict__.get("_guichet_storages")
+    storage = None
+    if storages is not None and storages[0] is self.populations:
+        storage = storages[1].get(variable_name)
+        if storage is not None:
+            cached = storage._arrays.get(period)
+            if cached is not None:
+                if stack:
+                    _observe(stack, variable_name, period, cached)
+                elif self.invalidated_caches:
+                    self.purge_cache_of_invalid_values()
+                return cached
+    # ``_holder_of``, ``_check_shape`` and ``_known_array``, inlined.
     try:
-        if holder is None:
-            holder = _holder_of(self, variable_name)
+        holder = _holder_of(self, variable_name)
         variable = holder.variable
         if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
             _check_shape(self, period, variable)
+        if storage is None:
+            storage_of(self, variable_name)
     except Exception:  # unknown variable, wrong period: the original raises the very same error
         return _originals[(Simulation, "calculate")](self, variable_name, period)
     if variable.is_neutralized or holder._disk_storage is not None:
@@ -195,7 +246,6 @@ def _calculate(self, variable_name, period):
     else:
         storage = holder._memory_storage
         cached = storage._arrays.get(_ETERNITY if storage.is_eternal else period)
-    stack = tracer._stack
     if cached is not None:
         if stack:
             _observe(stack, variable_name, period, cached)
@@ -226,7 +276,10 @@ def _calculate(self, variable_name, period):
     on_stack.depth += 1
     stack.append({"name": variable_name, "period": period})
     try:
-        value = self._calculate(variable_name, period)
+        if self.start_computation_period is None:
+            value = _compute(self, holder, variable_name, period)  # what ``_calculate_inner`` would do from here
+        else:
+            value = self._calculate(variable_name, period)
     finally:
         stack.pop()
         on_stack.depth -= 1
@@ -271,6 +324,12 @@ def _calculate_inner(self, variable_name, period):
     cached = _known_array(holder, period)
     if cached is not None:
         return cached
+    return _compute(self, holder, variable_name, period)
+
+
+def _compute(self, holder, variable_name, period):
+    # ``Simulation._calculate`` from the cycle check on, for a value not known yet (with the fold reuse hook).
+    variable = holder.variable
     try:
         _check_for_cycle(self, variable_name, period)
         reuse = self.__dict__.get(REUSE_ATTRIBUTE)  # set by ``fold.folding`` (see there)
