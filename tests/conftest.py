@@ -22,6 +22,16 @@ def _translations_compiled():
     call_command("compilemessages", verbosity=0, ignore=[".venv", "node_modules"])
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in French: a request in English (the language switch) leaves English active in the thread."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def territory(db):
     load_territory()

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from guichet.audit.models import AuditEvent
 from guichet.notifications.models import Notification
@@ -186,7 +187,7 @@ def test_a_review_goes_to_another_agent_than_the_one_who_decided():
         decision=decision, by=decision.application.applicant.user, message="Ma situation a changé depuis."
     )
     assert review.assigned_to == other
-    assert (review.due_on - review.created_at.date()).days == 20
+    assert (review.due_on - timezone.localdate(review.created_at)).days == 20
     with pytest.raises(ValidationError, match="autre agent"):
         services.review_decide(review=review, by=agent, outcome="accepted", motivation="Je change d'avis finalement.")
     new = services.review_decide(

@@ -1,7 +1,7 @@
-import datetime
 import subprocess
 
 import pytest
+from django.utils import timezone
 
 from guichet.accounts import services as account_services
 from guichet.accounts.forms import last_twelve_months
@@ -157,7 +157,7 @@ def _demo_household() -> dict:
 
 
 def test_current_period_is_this_month():
-    assert questionnaire.current_period() == f"{datetime.date.today():%Y-%m}"
+    assert questionnaire.current_period() == f"{timezone.localdate():%Y-%m}"
 
 
 def test_yearly_amounts_count_a_twelfth_per_month_and_say_per_year():
