@@ -268,6 +268,7 @@ def test_known_values_read_from_their_storage_as_the_original_reads_them(tbs, ho
                 assert (
                     patches.storages(simulation)["salaire_net"] is simulation.get_holder("salaire_net")._memory_storage
                 )
-                assert patches.storages(simulation)["date_naissance"] is patches._UNREAD
+                assert patches.storages(simulation)["date_naissance"] is patches.UNREAD
     for plain, fast in zip(results[False], results[True], strict=True):
         assert numpy.array_equal(plain, fast)
+

@@ -82,11 +82,12 @@ class _Step:
     very array again needs no key.
     """
 
-    __slots__ = ("branches", "name", "period", "same")
+    __slots__ = ("branches", "constant", "name", "period", "same")
 
-    def __init__(self, name: str, period: object) -> None:
+    def __init__(self, name: str, period: object, constant: numpy.ndarray | None) -> None:
         self.name = name
         self.period = period
+        self.constant = constant  # the plan's value when this child is a constant node
         self.branches: dict[object, _Step | _Leaf] = {}
         self.same: tuple[numpy.ndarray, _Step | _Leaf] | None = None
 
@@ -460,12 +461,18 @@ class _Reuse:
             step = self._from_check(node, check)
         calculate = simulation.calculate
         storages = patches.storages(simulation)
+        counts = patches.frameless(simulation)
         while step.__class__ is _Step:
-            # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``).
+            # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``); a
+            # constant not known yet is given and stored as ``calculate`` would, when its variable is not on the stack.
             storage = storages.get(step.name) or patches.storage_of(simulation, step.name)
             child = storage._arrays.get(step.period)
             if child is None:
-                child = calculate(step.name, step.period)
+                child = step.constant
+                if child is None or counts is None or step.name in counts or storage is patches.UNREAD:
+                    child = calculate(step.name, step.period)
+                else:
+                    storage._arrays[step.period] = child
             same = step.same
             if same is not None and same[0] is child:
                 step = same[1]
@@ -520,12 +527,11 @@ class _Reuse:
             self.learned[node] += 1
             _stats["variants"] += 1
 
-    @staticmethod
-    def _chain(path: list, leaf: _Leaf) -> "_Step | _Leaf":
+    def _chain(self, path: list, leaf: _Leaf) -> "_Step | _Leaf":
         """Steps asking for each (name, period, value) of ``path`` in turn, then ``leaf`` (``leaf`` alone if empty)."""
         following: _Step | _Leaf = leaf
         for name, when, child in reversed(path):
-            step = _Step(name, when)
+            step = _Step(name, when, self.constants.get((name, when)))
             step.add(child, following)
             following = step
         return following

@@ -164,7 +164,7 @@ class _Unread:
     _arrays: dict = {}  # never written: every look-up misses and goes through ``calculate``
 
 
-_UNREAD = _Unread()
+UNREAD = _Unread()
 
 
 def storages(simulation) -> dict:
@@ -183,14 +183,39 @@ def storage_of(simulation, variable_name):
     ``calculate`` reads known values there first. So does the walk of ``fold``'s variants, which asks for recorded
     (variable, period) pairs: a value found there is what ``calculate`` returns, and nothing else happens then (the
     walking frame notes no reads), so the walk reads it without the call. Anything not found goes through
-    ``calculate``.
+    ``calculate``, but for a constant the walk may give itself (see ``frameless``). A value ``calculate`` computes
+    is stored there, unless the variable is one whose values are not stored (then the stand-in, where no value is).
     """
     holder = _holder_of(simulation, variable_name)
     storage = holder._memory_storage
-    if holder.variable.is_neutralized or holder._disk_storage is not None or storage.is_eternal:
-        storage = _UNREAD
+    if (
+        holder.variable.is_neutralized
+        or holder._disk_storage is not None
+        or storage.is_eternal
+        or holder._do_not_store
+        or _opted_out(simulation, variable_name)
+    ):
+        storage = UNREAD
     storages(simulation)[variable_name] = storage
     return storage
+
+
+def frameless(simulation) -> dict | None:
+    """The per-variable frame counts of the stack when a constant may be given without a frame (as ``calculate``
+    gives one, see there: only for a variable not in these counts), or None when it may not.
+
+    For ``fold``'s walk, which gives a constant it meets by writing it to the storage ``storage_of`` found (never
+    ``UNREAD``), where ``_store`` would.
+    """
+    on_stack = simulation.__dict__.get("_guichet_on_stack")
+    if (
+        on_stack is None
+        or on_stack.depth != len(simulation.tracer._stack)
+        or simulation.max_spiral_loops < 1
+        or simulation.start_computation_period is not None
+    ):
+        return None
+    return on_stack.counts
 
 
 def _known_array(holder, period):
@@ -220,32 +245,13 @@ def _calculate(self, variable_name, period):
     # periods of its variable's unit, so a period found there passes the period check.
     stack = tracer._stack
     storages = self.__dict__.get("_guichet_storages")
-    storage = None
-    if storages is not None and storages[0] is self.populations:
-        storage = storages[1].get(variable_name)
-        if storage is not None:
-            cached = storage._arrays.get(period)
-            if cached is not None:
-                if stack:
-                    _observe(stack, variable_name, period, cached)
-                elif self.invalidated_caches:
-                    self.purge_cache_of_invalid_values()
-                return cached
-    # ``_holder_of``, ``_check_shape`` and ``_known_array``, inlined.
-    try:
-        holder = _holder_of(self, variable_name)
-        variable = holder.variable
-        if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
-            _check_shape(self, period, variable)
-        if storage is None:
-            storage_of(self, variable_name)
-    except Exception:  # unknown variable, wrong period: the original raises the very same error
-        return _originals[(Simulation, "calculate")](self, variable_name, period)
-    if variable.is_neutralized or holder._disk_storage is not None:
-        cached = holder.get_array(period)
-    else:
-        storage = holder._memory_storage
-        cached = storage._arrays.get(_ETERNITY if storage.is_eternal else period)
+    storage = None if storages is None or storages[0] is not self.populations else storages[1].get(variable_name)
+    if storage is None:
+        try:
+            storage = storage_of(self, variable_name)
+        except Exception:  # an unknown variable: the original raises the very same error
+            return _originals[(Simulation, "calculate")](self, variable_name, period)
+    cached = storage._arrays.get(period)
     if cached is not None:
         if stack:
             _observe(stack, variable_name, period, cached)
@@ -260,18 +266,36 @@ def _calculate(self, variable_name, period):
     if (
         reuse is not None
         and stack
+        and storage is not UNREAD
         and variable_name not in counts
         and on_stack.depth == len(stack)
         and self.max_spiral_loops >= 1
         and self.start_computation_period is None
     ):
         # The variable is not on the stack, so no cycle or spiral can stop it: a constant from a plan is what its
-        # formula would return, without a frame of its own.
+        # formula would return, without a frame of its own. Its (variable, period) passed the period check when the
+        # plan was recorded, and ``storage`` is where ``Holder.put_in_cache`` would put it.
         value = reuse.constant(variable_name, period)
         if value is not None:
-            _store(self, holder, variable_name, period, value)
+            storage._arrays[period] = value
             _observe(stack, variable_name, period, value)
             return value
+    # ``_holder_of``, ``_check_shape`` and, for a variable whose values ``storage_of`` does not read, ``_known_array``.
+    try:
+        holder = _holder_of(self, variable_name)
+        variable = holder.variable
+        if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
+            _check_shape(self, period, variable)
+    except Exception:  # a wrong period: the original raises the very same error
+        return _originals[(Simulation, "calculate")](self, variable_name, period)
+    if storage is UNREAD:
+        cached = _known_array(holder, period)
+        if cached is not None:
+            if stack:
+                _observe(stack, variable_name, period, cached)
+            elif self.invalidated_caches:
+                self.purge_cache_of_invalid_values()
+            return cached
     counts[variable_name] = counts.get(variable_name, 0) + 1
     on_stack.depth += 1
     stack.append({"name": variable_name, "period": period})
