@@ -272,3 +272,29 @@ def test_known_values_read_from_their_storage_as_the_original_reads_them(tbs, ho
     for plain, fast in zip(results[False], results[True], strict=True):
         assert numpy.array_equal(plain, fast)
 
+
+def test_variable_entities_found_when_read_as_registered(tbs):
+    # ``register_variables`` fills the builder's map on demand: each variable's entity is the one the original
+    # registers up front, an unknown name is a KeyError as before, and axes (the map's reader) still work.
+    situation = {
+        "individus": {"demandeur": {"date_naissance": {"ETERNITY": "1980-01-01"}}},
+        "familles": {"famille": {"parents": ["demandeur"]}},
+        "foyers_fiscaux": {"foyer": {"declarants": ["demandeur"]}},
+        "menages": {"menage": {"personne_de_reference": ["demandeur"]}},
+        "axes": [[{"name": "salaire_de_base", "min": 0, "max": 30000, "count": 3, "period": "2024"}]],
+    }
+    builders, results = {}, {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            builder = SimulationBuilder()
+            simulation = builder.build_from_entities(tbs, copy.deepcopy(situation))
+            builders[flag] = builder
+            results[flag] = simulation.calculate_add("salaire_de_base", "2024")
+            with pytest.raises(KeyError):
+                builder.get_variable_entity("variable_inconnue")
+    assert isinstance(builders[True].variable_entities, patches._VariableEntities)
+    assert len(builders[True].variable_entities) < len(tbs.variables) == len(builders[False].variable_entities)
+    for name in ("salaire_de_base", "rsa", "af", "rfr", "loyer"):
+        assert builders[True].get_variable_entity(name) is builders[False].get_variable_entity(name)
+    assert numpy.array_equal(results[True], results[False])
+    assert results[True].tolist() == [0.0, 15000.0, 30000.0]

@@ -26,6 +26,8 @@ and errors; anything outside the fast path calls the original function.
   once and spread the result with numpy instead of walking the tree once per person.
 * ``Population.has_role`` compares small integer role codes instead of ``Role`` objects one by one (``Role`` has
   identity equality, so the result is the same boolean array).
+* ``SimulationBuilder.register_variables`` no longer maps every variable of the system to its entity up front:
+  the map finds an entry the same way when it is read (only axes read it).
 """
 
 import threading
@@ -40,6 +42,7 @@ from openfisca_core.periods import period_ as period_module
 from openfisca_core.populations import _core_population
 from openfisca_core.populations import population as population_module
 from openfisca_core.simulations import simulation as simulation_module
+from openfisca_core.simulations import simulation_builder as simulation_builder_module
 from openfisca_core.tracers import SimpleTracer
 from openfisca_core.variables import variable as variable_module
 
@@ -50,6 +53,7 @@ Period = period_module.Period
 ParameterNodeAtInstant = pnai_module.ParameterNodeAtInstant
 VectorialParameterNodeAtInstant = vpnai_module.VectorialParameterNodeAtInstant
 Simulation = simulation_module.Simulation
+SimulationBuilder = simulation_builder_module.SimulationBuilder
 Variable = variable_module.Variable
 CorePopulation = _core_population.CorePopulation
 Population = population_module.Population
@@ -591,6 +595,32 @@ def _build_from_node_name(node, key):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# SimulationBuilder
+
+
+class _VariableEntities(dict):
+    """``SimulationBuilder.variable_entities`` filled when read: a variable's entry is found, the way
+    ``register_variables`` finds it, the first time it is asked for."""
+
+    __slots__ = ("simulation",)
+
+    def __missing__(self, variable_name):
+        if variable_name not in self.simulation.tax_benefit_system.variables:
+            raise KeyError(variable_name)  # as the original map, which holds the system's variables only
+        entity = self.simulation.get_variable_population(variable_name).entity
+        self[variable_name] = entity
+        return entity
+
+
+def _register_variables(self, simulation) -> None:
+    # The original maps each of the system's thousands of variables to its entity for every simulation it builds
+    # (a few milliseconds); only axes read the map, for one or two variables.
+    entities = _VariableEntities(self.variable_entities)
+    entities.simulation = simulation
+    self.variable_entities = entities
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Install / uninstall
 
 
@@ -609,6 +639,7 @@ def _replacements() -> list[tuple[object, str, object]]:
         (CorePopulation, "__call__", _population_call),
         (CorePopulation, "get_holder", _get_holder),
         (Population, "has_role", _has_role),
+        (SimulationBuilder, "register_variables", _register_variables),
         (VectorialParameterNodeAtInstant, "build_from_node_name", staticmethod(_build_from_node_name)),
     ]
 
