@@ -435,7 +435,7 @@ class _Reuse:
         if block is not None:
             return self._give(block)
         if self.repeats == 1:
-            return self._variant(simulation, node)
+            return self.variant(simulation, node, patches.storages(simulation), patches.frameless(simulation))
         check = self.checks.get(node)
         if check is None:
             return None
@@ -451,7 +451,10 @@ class _Reuse:
                 return None
         return self._give(value)
 
-    def _variant(self, simulation: Simulation, node: Node) -> numpy.ndarray | None:
+    def variant(self, simulation: Simulation, node: Node, storages: dict, counts: dict | None) -> numpy.ndarray | None:
+        """The value of a dependent node from its variants in a one-household simulation, or None (then its formula
+        runs, and ``learns`` says whether to watch it). ``storages``: ``patches.storages`` of the simulation;
+        ``counts``: ``patches.frameless`` of it (the speed layer gives both when it has them at hand)."""
         step = self.variants.get(node)
         if step is None:
             check = self.checks.get(node)
@@ -460,8 +463,6 @@ class _Reuse:
                 return None
             step = self._from_check(node, check)
         calculate = simulation.calculate
-        storages = patches.storages(simulation)
-        counts = patches.frameless(simulation)
         while step.__class__ is _Step:
             # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``); a
             # constant not known yet is given and stored as ``calculate`` would, when its variable is not on the stack.

@@ -249,12 +249,17 @@ def _calculate(self, variable_name, period):
     # periods of its variable's unit, so a period found there passes the period check.
     stack = tracer._stack
     storages = self.__dict__.get("_guichet_storages")
-    storage = None if storages is None or storages[0] is not self.populations else storages[1].get(variable_name)
+    if storages is None or storages[0] is not self.populations:
+        storages = storage = None
+    else:
+        storages = storages[1]
+        storage = storages.get(variable_name)
     if storage is None:
         try:
             storage = storage_of(self, variable_name)
         except Exception:  # an unknown variable: the original raises the very same error
             return _originals[(Simulation, "calculate")](self, variable_name, period)
+        storages = self.__dict__["_guichet_storages"][1]
     cached = storage._arrays.get(period)
     if cached is not None:
         if stack:
@@ -300,12 +305,24 @@ def _calculate(self, variable_name, period):
             elif self.invalidated_caches:
                 self.purge_cache_of_invalid_values()
             return cached
+    # Off the stack until now, the variable passes the cycle check; with a plan's constant looked for already, a
+    # one-household plan's variants are walked at once (see ``_compute``).
+    walk = (
+        reuse is not None
+        and reuse.repeats == 1
+        and stack
+        and storage is not UNREAD
+        and variable_name not in counts
+        and on_stack.depth == len(stack)
+        and self.max_spiral_loops >= 1
+    )
     counts[variable_name] = counts.get(variable_name, 0) + 1
     on_stack.depth += 1
     stack.append({"name": variable_name, "period": period})
     try:
         if self.start_computation_period is None:
-            value = _compute(self, holder, variable_name, period)  # what ``_calculate_inner`` would do from here
+            # What ``_calculate_inner`` would do from here.
+            value = _compute(self, holder, variable_name, period, storage if walk else None, storages, counts)
         else:
             value = self._calculate(variable_name, period)
     finally:
@@ -355,13 +372,21 @@ def _calculate_inner(self, variable_name, period):
     return _compute(self, holder, variable_name, period)
 
 
-def _compute(self, holder, variable_name, period):
-    # ``Simulation._calculate`` from the cycle check on, for a value not known yet (with the fold reuse hook).
+def _compute(self, holder, variable_name, period, storage=None, storages=None, counts=None):
+    """``Simulation._calculate`` from the cycle check on, for a value not known yet (with the fold reuse hook).
+
+    With ``storage`` (the variable's, from ``storage_of``), ``calculate`` says the variable was off the stack before
+    this frame (the cycle check passes), a plan's constant was looked for, and the hook holds a one-household plan:
+    its variants are walked straight away, given ``storages`` and the stack's frame ``counts``.
+    """
     variable = holder.variable
     try:
-        _check_for_cycle(self, variable_name, period)
         reuse = self.__dict__.get(REUSE_ATTRIBUTE)  # set by ``fold.folding`` (see there)
-        array = None if reuse is None else reuse(self, variable_name, period)
+        if storage is None:
+            _check_for_cycle(self, variable_name, period)
+            array = None if reuse is None else reuse(self, variable_name, period)
+        else:
+            array = reuse.variant(self, (variable_name, period), storages, counts)
         if array is None:
             frame = None
             if reuse is not None and reuse.learns(variable_name, period):
@@ -376,8 +401,10 @@ def _compute(self, holder, variable_name, period):
                 reads = frame.pop(READS)
                 if reads is not None:
                     reuse.learn(variable_name, period, reads, array)
-        else:
+        elif storage is None:
             _store(self, holder, variable_name, period, array)
+        else:
+            storage._arrays[period] = array
     except errors.SpiralError:
         array = holder.default_array()
     return array
