@@ -14,7 +14,7 @@ from openfisca_core.parameters import ParameterNode, VectorialParameterNodeAtIns
 from openfisca_core.simulation_builder import SimulationBuilder
 
 from guichet.rights.engine import accel, mapping
-from guichet.rights.engine.accel import patches
+from guichet.rights.engine.accel import fold, patches
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate
 from guichet.rights.engine.explain import explain
@@ -298,3 +298,26 @@ def test_variable_entities_found_when_read_as_registered(tbs):
         assert builders[True].get_variable_entity(name) is builders[False].get_variable_entity(name)
     assert numpy.array_equal(results[True], results[False])
     assert results[True].tolist() == [0.0, 15000.0, 30000.0]
+
+
+def test_values_kept_out_of_the_cache_are_never_read_or_written_there(tbs, households, monkeypatch):
+    # A variable opted out of the cache: ``storage_of`` gives the empty stand-in, so neither ``calculate`` nor the
+    # variant walk reads or stores a value there, and every amount is the original's, with or without folding.
+    monkeypatch.setattr(tbs, "cache_blacklist", {"rsa_base_ressources", "aide_logement_base_ressources"})
+    results = {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            rounds = []
+            for _ in range(2):  # the second round is folded with the plan the first one recorded
+                simulation = mapping.build_batch(households[:1], PERIOD).simulation
+                simulation.opt_out_cache = True
+                with fold.folding(simulation, "opted-out"):
+                    rounds.append([simulation.calculate(name, PERIOD) for name in ("rsa", "ppa", "aide_logement")])
+                assert simulation.get_array("rsa_base_ressources", PERIOD) is None
+                assert simulation.get_array("aide_logement_base_ressources", PERIOD) is None
+                if flag:
+                    assert patches.storage_of(simulation, "rsa_base_ressources") is patches.UNREAD
+            results[flag] = rounds
+    for plain, fast in zip(results[False], results[True], strict=True):
+        for expected, got in zip(plain, fast, strict=True):
+            assert numpy.array_equal(expected, got)
