@@ -230,6 +230,19 @@ def _known_array(holder, period):
     return storage._arrays.get(_ETERNITY if storage.is_eternal else period)
 
 
+def _checked_holder(simulation, variable_name, period):
+    """The variable's holder once ``period`` passed the period check, or None when it does not: then the original
+    ``calculate`` raises the very same error."""
+    try:
+        holder = _holder_of(simulation, variable_name)
+        variable = holder.variable
+        if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
+            _check_shape(simulation, period, variable)
+    except Exception:
+        return None
+    return holder
+
+
 def _check_shape(simulation, period, variable) -> None:
     # The original check depends only on these three values; a shape that passed once always passes.
     shape = (variable.definition_period, period.unit, period.size)
@@ -261,6 +274,12 @@ def _calculate(self, variable_name, period):
             return _originals[(Simulation, "calculate")](self, variable_name, period)
         storages = self.__dict__["_guichet_storages"][1]
     cached = storage._arrays.get(period)
+    holder = None
+    if cached is None and storage is UNREAD:  # known values kept otherwise (see ``storage_of``): the holder's way
+        holder = _checked_holder(self, variable_name, period)
+        if holder is None:
+            return _originals[(Simulation, "calculate")](self, variable_name, period)
+        cached = _known_array(holder, period)
     if cached is not None:
         if stack:
             _observe(stack, variable_name, period, cached)
@@ -289,22 +308,10 @@ def _calculate(self, variable_name, period):
             storage._arrays[period] = value
             _observe(stack, variable_name, period, value)
             return value
-    # ``_holder_of``, ``_check_shape`` and, for a variable whose values ``storage_of`` does not read, ``_known_array``.
-    try:
-        holder = _holder_of(self, variable_name)
-        variable = holder.variable
-        if period[2] != 1 or period[0] is not variable.definition_period:  # one period of the variable's unit passes
-            _check_shape(self, period, variable)
-    except Exception:  # a wrong period: the original raises the very same error
-        return _originals[(Simulation, "calculate")](self, variable_name, period)
-    if storage is UNREAD:
-        cached = _known_array(holder, period)
-        if cached is not None:
-            if stack:
-                _observe(stack, variable_name, period, cached)
-            elif self.invalidated_caches:
-                self.purge_cache_of_invalid_values()
-            return cached
+    if holder is None:
+        holder = _checked_holder(self, variable_name, period)
+        if holder is None:
+            return _originals[(Simulation, "calculate")](self, variable_name, period)
     # Off the stack until now, the variable passes the cycle check; with a plan's constant looked for already, a
     # one-household plan's variants are walked at once (see ``_compute``).
     walk = (
