@@ -464,16 +464,18 @@ class _Reuse:
             step = self._from_check(node, check)
         calculate = simulation.calculate
         while step.__class__ is _Step:
-            # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``); a
-            # constant not known yet is given and stored as ``calculate`` would, when its variable is not on the stack.
+            # A value known already is read where ``calculate`` would find it (see ``patches.storage_of``). One not
+            # known yet, of a variable not on the stack, is what ``calculate`` would do without its checks: a
+            # constant given and stored, or a dependent node computed by ``patches.descend``.
             storage = storages.get(step.name) or patches.storage_of(simulation, step.name)
             child = storage._arrays.get(step.period)
             if child is None:
-                child = step.constant
-                if child is None or counts is None or step.name in counts or storage is patches.UNREAD:
+                if counts is None or step.name in counts or storage is patches.UNREAD:
                     child = calculate(step.name, step.period)
+                elif step.constant is not None:
+                    child = storage._arrays[step.period] = step.constant
                 else:
-                    storage._arrays[step.period] = child
+                    child = patches.descend(simulation, self, step.name, step.period, storage, storages, counts)
             same = step.same
             if same is not None and same[0] is child:
                 step = same[1]

@@ -313,8 +313,8 @@ def _calculate(self, variable_name, period):
         if holder is None:
             return _originals[(Simulation, "calculate")](self, variable_name, period)
     # Off the stack until now, the variable passes the cycle check; with a plan's constant looked for already, a
-    # one-household plan's variants are walked at once (see ``_compute``).
-    walk = (
+    # one-household plan's variants are walked at once (see ``descend``).
+    if (
         reuse is not None
         and reuse.repeats == 1
         and stack
@@ -322,14 +322,18 @@ def _calculate(self, variable_name, period):
         and variable_name not in counts
         and on_stack.depth == len(stack)
         and self.max_spiral_loops >= 1
-    )
+        and self.start_computation_period is None
+    ):
+        value = descend(self, reuse, variable_name, period, storage, storages, counts, holder)
+        _observe(stack, variable_name, period, value)
+        return value
     counts[variable_name] = counts.get(variable_name, 0) + 1
     on_stack.depth += 1
     stack.append({"name": variable_name, "period": period})
     try:
         if self.start_computation_period is None:
             # What ``_calculate_inner`` would do from here.
-            value = _compute(self, holder, variable_name, period, storage if walk else None, storages, counts)
+            value = _compute(self, holder, variable_name, period)
         else:
             value = self._calculate(variable_name, period)
     finally:
@@ -345,6 +349,38 @@ def _calculate(self, variable_name, period):
     if stack:
         _observe(stack, variable_name, period, value)
     return value
+
+
+def descend(self, reuse, variable_name, period, storage, storages, counts, holder=None):
+    """``calculate`` of a value not known yet, in a one-household simulation with a plan, for a variable that is not
+    on the stack (``counts``), under a frame the fast path pushed (``frameless`` says so), with ``storage`` from
+    ``storage_of`` (not ``UNREAD``) and no plan's constant for it: its variants are walked (``fold._Reuse.variant``),
+    or its formula runs. ``holder`` is looked up when not given (a (variable, period) a walk asks for passed the
+    period check when its plan was recorded).
+
+    The cycle check passes (the variable is not on the stack), the stack is not empty after the frame is popped (no
+    purge), and the frame below, which walks, notes no reads: what ``calculate`` would do, without its checks.
+    """
+    stack = self.tracer._stack
+    on_stack = self.__dict__["_guichet_on_stack"]
+    counts[variable_name] = 1
+    on_stack.depth += 1
+    stack.append({"name": variable_name, "period": period})
+    try:
+        array = reuse.variant(self, (variable_name, period), storages, counts)
+        if array is None:
+            if holder is None:
+                holder = _holder_of(self, variable_name)
+            array = _run(self, holder, variable_name, period, reuse)
+        else:
+            storage._arrays[period] = array
+    except errors.SpiralError:
+        array = (holder or _holder_of(self, variable_name)).default_array()
+    finally:
+        stack.pop()
+        on_stack.depth -= 1
+        del counts[variable_name]
+    return array
 
 
 def _observe(stack, variable_name, period, value) -> None:
@@ -379,41 +415,38 @@ def _calculate_inner(self, variable_name, period):
     return _compute(self, holder, variable_name, period)
 
 
-def _compute(self, holder, variable_name, period, storage=None, storages=None, counts=None):
-    """``Simulation._calculate`` from the cycle check on, for a value not known yet (with the fold reuse hook).
-
-    With ``storage`` (the variable's, from ``storage_of``), ``calculate`` says the variable was off the stack before
-    this frame (the cycle check passes), a plan's constant was looked for, and the hook holds a one-household plan:
-    its variants are walked straight away, given ``storages`` and the stack's frame ``counts``.
-    """
-    variable = holder.variable
+def _compute(self, holder, variable_name, period):
+    """``Simulation._calculate`` from the cycle check on, for a value not known yet (with the fold reuse hook)."""
     try:
+        _check_for_cycle(self, variable_name, period)
         reuse = self.__dict__.get(REUSE_ATTRIBUTE)  # set by ``fold.folding`` (see there)
-        if storage is None:
-            _check_for_cycle(self, variable_name, period)
-            array = None if reuse is None else reuse(self, variable_name, period)
-        else:
-            array = reuse.variant(self, (variable_name, period), storages, counts)
+        array = None if reuse is None else reuse(self, variable_name, period)
         if array is None:
-            frame = None
-            if reuse is not None and reuse.learns(variable_name, period):
-                frame = self.tracer.stack[-1]  # note what the formula asks for (``_observe``)
-                frame[READS] = []
-            array = self._run_formula(variable, holder.population, period)
-            if array is None:
-                array = holder.default_array()
-            array = self._cast_formula_result(array, variable)
-            holder.put_in_cache(array, period)
-            if frame is not None:
-                reads = frame.pop(READS)
-                if reads is not None:
-                    reuse.learn(variable_name, period, reads, array)
-        elif storage is None:
-            _store(self, holder, variable_name, period, array)
+            array = _run(self, holder, variable_name, period, reuse)
         else:
-            storage._arrays[period] = array
+            _store(self, holder, variable_name, period, array)
     except errors.SpiralError:
         array = holder.default_array()
+    return array
+
+
+def _run(self, holder, variable_name, period, reuse):
+    """Run the formula of a (variable, period) whose frame is on the stack and keep its value, as ``_calculate``
+    does; a run the fold reuse hook ``learns`` from notes what the formula asks for (``_observe``)."""
+    variable = holder.variable
+    frame = None
+    if reuse is not None and reuse.learns(variable_name, period):
+        frame = self.tracer.stack[-1]
+        frame[READS] = []
+    array = self._run_formula(variable, holder.population, period)
+    if array is None:
+        array = holder.default_array()
+    array = self._cast_formula_result(array, variable)
+    holder.put_in_cache(array, period)
+    if frame is not None:
+        reads = frame.pop(READS)
+        if reads is not None:
+            reuse.learn(variable_name, period, reads, array)
     return array
 
 
