@@ -9,7 +9,7 @@ import copy
 import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
-from openfisca_core import periods
+from openfisca_core import periods, populations
 from openfisca_core.parameters import ParameterNode, VectorialParameterNodeAtInstant
 from openfisca_core.simulation_builder import SimulationBuilder
 
@@ -321,3 +321,59 @@ def test_values_kept_out_of_the_cache_are_never_read_or_written_there(tbs, house
     for plain, fast in zip(results[False], results[True], strict=True):
         for expected, got in zip(plain, fast, strict=True):
             assert numpy.array_equal(expected, got)
+
+
+def test_populations_and_summed_reads_as_the_originals(tbs, households):
+    # ``get_population`` maps plurals once; ``population(name, period, options=[ADD])`` takes the fast path; other
+    # options and bad requests keep the original's answers and errors.
+    results = {}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            simulation = mapping.build_batch(households, PERIOD).simulation
+            persons, familles = simulation.persons, simulation.populations["famille"]
+            assert simulation.get_population("familles") is familles
+            assert simulation.get_population("individus") is persons
+            assert simulation.get_population("inconnus") is None
+            assert simulation.get_population(["familles"]) is None
+            results[flag] = [
+                persons("salaire_net", "2024", options=[populations.ADD]),
+                persons("salaire_net", periods.period("2024"), options=[populations.ADD]),
+                persons("salaire_imposable", PERIOD, options=[populations.DIVIDE]),
+                familles("rsa", "month:2024-01:3", options=[populations.ADD]),
+            ]
+            for _ in range(2):
+                with pytest.raises(ValueError, match="can only be computed for year-long periods"):
+                    simulation.populations["foyer_fiscal"]("rfr", PERIOD, options=[populations.ADD])
+                with pytest.raises(Exception, match="incompatible"):
+                    persons("salaire_net", "2024", options=[populations.ADD, populations.DIVIDE])
+                with pytest.raises(ValueError, match="is defined for .individus."):
+                    familles("salaire_net", "2024", options=[populations.ADD])
+    for plain, fast in zip(results[False], results[True], strict=True):
+        assert plain.dtype == fast.dtype
+        assert numpy.array_equal(plain, fast)
+
+
+def test_formula_results_cast_and_stored_as_the_originals(tbs, households):
+    # What a formula returns is cast and stored as ``Simulation._cast_formula_result`` and ``Holder.put_in_cache``
+    # do: the fast path takes only arrays of the variable's dtype and length, anything else goes the original way.
+    simulation = mapping.build_batch(households[:2], PERIOD).simulation
+    count = simulation.persons.count
+    month = periods.period(PERIOD)
+    salary = tbs.get_variable("salaire_net")
+    holder = simulation.get_holder("salaire_net")
+    for value in (numpy.arange(count, dtype=numpy.float64), numpy.ones(count, dtype=numpy.float32), 12.5):
+        expected = simulation._cast_formula_result(value, salary)
+        got = patches._cast_formula_result(simulation, value, salary)
+        assert got.dtype == expected.dtype == numpy.float32
+        assert numpy.array_equal(got, expected)
+        patches._put_in_cache(simulation, holder, month, got)
+        assert holder.get_array(month) is got
+    activity = tbs.get_variable("activite")
+    codes = numpy.zeros(count, dtype=numpy.int16)
+    expected = simulation._cast_formula_result(codes, activity)
+    got = patches._cast_formula_result(simulation, codes, activity)
+    assert type(got) is type(expected) and numpy.array_equal(got, expected)
+    with pytest.raises(ValueError, match="as its length is 1 while there are"):
+        patches._put_in_cache(simulation, holder, month, numpy.zeros(1, dtype=numpy.float32))
+    with pytest.raises(Exception, match="can only be set for one month at a time"):
+        patches._put_in_cache(simulation, holder, periods.period("2024"), numpy.zeros(count, dtype=numpy.float32))

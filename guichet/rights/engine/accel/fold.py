@@ -82,7 +82,7 @@ class _Step:
     very array again needs no key.
     """
 
-    __slots__ = ("branches", "constant", "name", "period", "same")
+    __slots__ = ("branches", "bytes", "constant", "name", "period", "same")
 
     def __init__(self, name: str, period: object, constant: numpy.ndarray | None) -> None:
         self.name = name
@@ -90,9 +90,11 @@ class _Step:
         self.constant = constant  # the plan's value when this child is a constant node
         self.branches: dict[object, _Step | _Leaf] = {}
         self.same: tuple[numpy.ndarray, _Step | _Leaf] | None = None
+        self.bytes = True  # whether the child's values are known by their bytes (see ``_key``)
 
     def add(self, child: numpy.ndarray, following: "_Step | _Leaf") -> None:
         """Lead from this child's value to ``following``."""
+        self.bytes = not child.dtype.hasobject  # a variable's values always have its dtype
         self.branches[_key(child)] = following
         if self.same is None and not child.flags.writeable:
             self.same = (child, following)
@@ -480,7 +482,7 @@ class _Reuse:
             if same is not None and same[0] is child:
                 step = same[1]
                 continue
-            following = step.branches.get(_key(child))
+            following = step.branches.get(child.tobytes() if step.bytes else _key(child))
             if following is None:
                 self.learning = node
                 return None

@@ -16,12 +16,14 @@ and errors; anything outside the fast path calls the original function.
   formula (see ``fold``); ``calculate`` asks it for a constant when the variable is not on the stack (no cycle or
   spiral check could stop it then), without pushing a frame; while ``fold`` learns from a formula run, the values
   the formula asks for are noted in its frame, and a holder read directly (``Population.get_holder``) or a
-  computation outside the fast path cancels the note.
+  computation outside the fast path cancels the note. A formula's result is cast and stored without the generic
+  conversions when it already is an array of the variable's dtype and of the population's length.
 * The cycle check (``_check_for_cycle``) counts the frames of each variable on the stack instead of scanning it; a
   spiral's message, which ``_calculate`` swallows, no longer prints the stack. Purging the values a spiral
   invalidated removes their keys instead of rebuilding each holder's dict; ``calculate_add`` remembers the
   sub-periods of a (variable, period) it has checked.
-* ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once.
+* ``Variable.get_formula`` is memoised per period; ``Population.__call__`` checks a (entity, variable) pair once,
+  also with ``options=[ADD]``; ``Simulation.get_population`` maps plurals to populations once per simulation.
 * Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
   once and spread the result with numpy instead of walking the tree once per person.
 * ``Population.has_role`` compares small integer role codes instead of ``Role`` objects one by one (``Role`` has
@@ -35,11 +37,12 @@ from importlib import metadata
 
 import numpy
 from openfisca_core import errors, periods, projectors
+from openfisca_core.indexed_enums import Enum
 from openfisca_core.parameters import parameter_node_at_instant as pnai_module
 from openfisca_core.parameters import vectorial_parameter_node_at_instant as vpnai_module
 from openfisca_core.periods import instant_ as instant_module
 from openfisca_core.periods import period_ as period_module
-from openfisca_core.populations import _core_population
+from openfisca_core.populations import ADD, _core_population
 from openfisca_core.populations import population as population_module
 from openfisca_core.simulations import simulation as simulation_module
 from openfisca_core.simulations import simulation_builder as simulation_builder_module
@@ -282,7 +285,9 @@ def _calculate(self, variable_name, period):
         cached = _known_array(holder, period)
     if cached is not None:
         if stack:
-            _observe(stack, variable_name, period, cached)
+            reads = stack[-1].get(READS)  # ``_observe``, inline on the busiest path
+            if reads is not None:
+                reads.append((variable_name, period, cached))
         elif self.invalidated_caches:
             self.purge_cache_of_invalid_values()
         return cached
@@ -441,13 +446,45 @@ def _run(self, holder, variable_name, period, reuse):
     array = self._run_formula(variable, holder.population, period)
     if array is None:
         array = holder.default_array()
-    array = self._cast_formula_result(array, variable)
-    holder.put_in_cache(array, period)
+    array = _cast_formula_result(self, array, variable)
+    _put_in_cache(self, holder, period, array)
     if frame is not None:
         reads = frame.pop(READS)
         if reads is not None:
             reuse.learn(variable_name, period, reads, array)
     return array
+
+
+def _cast_formula_result(simulation, value, variable):
+    # ``Simulation._cast_formula_result``. A variable's value type is one of OpenFisca's few value types, so the
+    # original's comparison with ``Enum`` (a metaclass ``__eq__`` hashing both sides) is an identity test.
+    if variable.value_type is Enum or value.__class__ is not numpy.ndarray:
+        return simulation._cast_formula_result(value, variable)
+    if value.dtype != variable.dtype:
+        return value.astype(variable.dtype)
+    return value
+
+
+def _put_in_cache(simulation, holder, period, value) -> None:
+    # ``Holder.put_in_cache`` of a formula's result, cast already: a one-dimensional array of the variable's dtype
+    # and of the population's length, for a period that passed the period check, is stored as ``Holder._set`` would
+    # (in memory: a holder that may store on disk goes the original way).
+    if holder._do_not_store or _opted_out(simulation, holder.variable.name):
+        return
+    variable = holder.variable
+    storage = holder._memory_storage
+    if (
+        variable.value_type is Enum
+        or value.__class__ is not numpy.ndarray
+        or value.ndim != 1
+        or len(value) != holder.population.count
+        or value.dtype != variable.dtype
+        or holder._on_disk_storable
+        or not (storage.is_eternal or (period.size == 1 and period[0] == variable.definition_period))
+    ):
+        holder.put_in_cache(value, period)
+        return
+    storage._arrays[_ETERNITY if storage.is_eternal else period] = value
 
 
 class _OnStack:
@@ -521,7 +558,10 @@ def _calculate_add(self, variable_name, period):
         definition_period = system.get_variable(variable_name).definition_period
         _memo_put(memo, (variable_name, period), tuple(period.get_subperiods(definition_period)))
         return result
-    return sum(self.calculate(variable_name, sub_period) for sub_period in subperiods)
+    total = 0  # as ``sum`` adds them
+    for sub_period in subperiods:
+        total = total + self.calculate(variable_name, sub_period)
+    return total
 
 
 def _opted_out(simulation, variable_name) -> bool:
@@ -557,7 +597,11 @@ def _get_holder(self, variable_name):
 
 
 def _population_call(self, variable_name, period, options=None):
-    if options is not None or self.simulation is None:
+    # Without options, or with ``[ADD]`` (resources summed over months), what the original does after its checks.
+    simulation = self.simulation
+    if simulation is None or (
+        options is not None and not (options.__class__ is list and len(options) == 1 and options[0] is ADD)
+    ):
         return _originals[(CorePopulation, "__call__")](self, variable_name, period, options)
     if period.__class__ is not Period:
         if period.__class__ is not str:
@@ -568,7 +612,25 @@ def _population_call(self, variable_name, period, options=None):
     if _entity_checked.get(key) is not entity:
         entity.check_variable_defined_for_entity(variable_name)
         _entity_checked[key] = entity  # holding the entity keeps its id from being reused
-    return self.simulation.calculate(variable_name, period)
+    if options is None:
+        return simulation.calculate(variable_name, period)
+    return simulation.calculate_add(variable_name, period)
+
+
+def _get_population(self, plural=None):
+    # The original walks the populations with a generator on every call (roles, projections): map them once per
+    # simulation, the first population of each plural winning as in the original.
+    cache = self.__dict__.get("_guichet_populations")
+    populations = self.populations
+    if cache is None or cache[0] is not populations or cache[1] != len(populations):
+        by_plural = {}
+        for population in populations.values():
+            by_plural.setdefault(population.entity.plural, population)
+        cache = self.__dict__["_guichet_populations"] = (populations, len(populations), by_plural)
+    try:
+        return cache[2].get(plural)
+    except TypeError:  # unhashable: the original compares it with each plural
+        return _originals[(Simulation, "get_population")](self, plural)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -702,6 +764,7 @@ def _replacements() -> list[tuple[object, str, object]]:
         (Simulation, "_calculate", _calculate_inner),
         (Simulation, "purge_cache_of_invalid_values", _purge_cache_of_invalid_values),
         (Simulation, "calculate_add", _calculate_add),
+        (Simulation, "get_population", _get_population),
         (Variable, "get_formula", _get_formula),
         (CorePopulation, "__call__", _population_call),
         (CorePopulation, "get_holder", _get_holder),
