@@ -12,6 +12,7 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
@@ -305,6 +306,19 @@ def test_reused_values_are_shared_read_only(tbs, households):
     repeated = fold._repeated(numpy.array([1.5]), 3)
     assert repeated.tolist() == [1.5, 1.5, 1.5] and not repeated.flags.writeable
     assert fold._repeated(numpy.array([1, 2]), 2).tolist() == [1, 2, 1, 2]
+    # A block of the same bytes throughout (a default value for every member) is a view too, of equal bytes;
+    # 0.0 and -0.0 compare equal but differ in bytes: that block is copied, signs kept.
+    uniform = fold._repeated(numpy.zeros(3, dtype=numpy.float32), 4)
+    assert uniform.strides == (0,) and not uniform.flags.writeable
+    assert uniform.tobytes() == numpy.zeros(12, dtype=numpy.float32).tobytes()
+    signed = fold._repeated(numpy.array([0.0, -0.0], dtype=numpy.float32), 2)
+    assert signed.strides != (0,) and numpy.signbit(signed).tolist() == [False, True, False, True]
+    enum_block = next(block for block in plan.constants.values() if isinstance(block, EnumArray) and len(block) > 1)
+    spread = fold._repeated(enum_block, 5)
+    assert isinstance(spread, EnumArray) and spread.possible_values is enum_block.possible_values
+    assert spread.tolist() == numpy.tile(numpy.asarray(enum_block), 5).tolist()
+    words = fold._repeated(numpy.array(["a", "a"], dtype=object), 2)
+    assert words.tolist() == ["a"] * 4 and words.strides != (0,)  # objects are copied, never compared as bytes
 
 
 def test_comparisons_are_exact():

@@ -372,12 +372,13 @@ def _build_plan(simulation: Simulation, recorder: _Recorder, inputs: dict[str, s
 
 
 def _repeated(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
-    """``repeats`` copies of a block, read-only (one value repeated is a view, not a copy)."""
+    """``repeats`` copies of a block, read-only. A block of one value, or of the same bytes throughout (most
+    constants are a default value for every member), repeated is a view of that value, not a copy."""
     if repeats == 1:
         return block
     plain = numpy.asarray(block)
-    if len(plain) == 1:
-        value = numpy.broadcast_to(plain, (repeats,))
+    if len(plain) == 1 or (not plain.dtype.hasobject and plain.tobytes() == plain[:1].tobytes() * len(plain)):
+        value = numpy.broadcast_to(plain[:1], (repeats * len(plain),))
     else:
         value = numpy.tile(plain, repeats)
         value.flags.writeable = False
