@@ -389,7 +389,7 @@ def descend(self, reuse, variable_name, period, storage, storages, counts, holde
 
 
 def _observe(stack, variable_name, period, value) -> None:
-    # A formula run that ``fold`` learns from notes what it asks for (see ``_calculate_inner``).
+    # A formula run that ``fold`` learns from notes what it asks for (see ``_run``).
     reads = stack[-1].get(READS)
     if reads is not None:
         reads.append((variable_name, period, value))
