@@ -296,7 +296,9 @@ def _calculate(self, variable_name, period):
         on_stack = self.__dict__["_guichet_on_stack"] = _OnStack()
     counts = on_stack.counts
     reuse = self.__dict__.get(REUSE_ATTRIBUTE)
-    if (
+    # With a plan, for a variable not on the stack (every frame pushed by this fast path, so ``counts`` says so), no
+    # cycle or spiral check can stop it, and ``storage`` is where ``Holder.put_in_cache`` would put its value.
+    off_stack = (
         reuse is not None
         and stack
         and storage is not UNREAD
@@ -304,10 +306,10 @@ def _calculate(self, variable_name, period):
         and on_stack.depth == len(stack)
         and self.max_spiral_loops >= 1
         and self.start_computation_period is None
-    ):
-        # The variable is not on the stack, so no cycle or spiral can stop it: a constant from a plan is what its
-        # formula would return, without a frame of its own. Its (variable, period) passed the period check when the
-        # plan was recorded, and ``storage`` is where ``Holder.put_in_cache`` would put it.
+    )
+    if off_stack:
+        # A constant from the plan is what its formula would return, without a frame of its own; its (variable,
+        # period) passed the period check when the plan was recorded.
         value = reuse.constant(variable_name, period)
         if value is not None:
             storage._arrays[period] = value
@@ -317,18 +319,8 @@ def _calculate(self, variable_name, period):
         holder = _checked_holder(self, variable_name, period)
         if holder is None:
             return _originals[(Simulation, "calculate")](self, variable_name, period)
-    # Off the stack until now, the variable passes the cycle check; with a plan's constant looked for already, a
-    # one-household plan's variants are walked at once (see ``descend``).
-    if (
-        reuse is not None
-        and reuse.repeats == 1
-        and stack
-        and storage is not UNREAD
-        and variable_name not in counts
-        and on_stack.depth == len(stack)
-        and self.max_spiral_loops >= 1
-        and self.start_computation_period is None
-    ):
+    # With the plan's constant looked for already, a one-household plan's variants are walked at once (``descend``).
+    if off_stack and reuse.repeats == 1:
         value = descend(self, reuse, variable_name, period, storage, storages, counts, holder)
         _observe(stack, variable_name, period, value)
         return value
