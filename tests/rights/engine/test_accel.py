@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from openfisca_core import periods, populations
 from openfisca_core.parameters import ParameterNode, VectorialParameterNodeAtInstant
 from openfisca_core.simulation_builder import SimulationBuilder
+from openfisca_core.taxscales import MarginalRateTaxScale
 
 from guichet.rights.engine import accel, mapping
 from guichet.rights.engine.accel import fold, patches
@@ -377,3 +378,79 @@ def test_formula_results_cast_and_stored_as_the_originals(tbs, households):
         patches._put_in_cache(simulation, holder, month, numpy.zeros(1, dtype=numpy.float32))
     with pytest.raises(Exception, match="can only be set for one month at a time"):
         patches._put_in_cache(simulation, holder, periods.period("2024"), numpy.zeros(count, dtype=numpy.float32))
+
+
+def test_values_of_a_role_as_the_original(tbs, households):
+    # ``value_from_person`` reads the persons of a role found once per entity structure: same values and dtypes, the
+    # default where an entity lacks the role (a single parent has no ``conjoint``), same errors.
+    simulation = mapping.build_batch(households, PERIOD).simulation
+    persons = simulation.persons
+    count = persons.count
+    arrays = [
+        numpy.arange(count, dtype=numpy.float32) - 1.5,
+        numpy.arange(count, dtype=numpy.int64),
+        numpy.arange(count) % 2 == 0,
+        simulation.calculate("statut_marital", PERIOD),
+        numpy.array([f"p{index}" for index in range(count)]),
+    ]
+    results = {}
+    errors: dict[bool, list[str]] = {False: [], True: []}
+    for flag in (False, True):
+        with accel.enabled(flag):
+            found = []
+            for plural in ("familles", "foyers_fiscaux", "menages"):
+                population = simulation.get_population(plural)
+                for role in population.entity.flattened_roles:
+                    if role.max != 1:
+                        with pytest.raises(Exception) as error:  # the original's error, whatever it says
+                            population.value_from_person(arrays[0], role)
+                        errors[flag].append(str(error.value))
+                        continue
+                    for array in arrays:
+                        found.append(population.value_from_person(array, role))
+                        found.append(population.value_from_person(array, role, default=7))
+            familles = simulation.populations["famille"]
+            found.append(familles.demandeur("salaire_net", PERIOD))  # through a projector, as formulas do
+            found.append(familles.conjoint("salaire_net", PERIOD))
+            with pytest.raises(ValueError, match="is not a valid value for the entity"):
+                familles.value_from_person(arrays[0][:-1], familles.entity.DEMANDEUR)
+            results[flag] = found
+    assert len(results[True]) == len(results[False]) > 20
+    assert errors[True] == errors[False] and errors[False]
+    assert any(numpy.any(value == 7) for value in results[False] if value.dtype.kind == "i")
+    for plain, fast in zip(results[False], results[True], strict=True):
+        assert type(plain) is type(fast) and plain.dtype == fast.dtype
+        assert plain.tobytes() == fast.tobytes()
+        if hasattr(plain, "possible_values"):
+            assert plain.possible_values is fast.possible_values
+
+
+def test_marginal_rate_scales_as_the_original(tbs):
+    # The model's scales and hand-made ones, on bases of every numeric dtype and length: the same bytes, with and
+    # without a factor and rounding; a factor per base goes the original way.
+    made = MarginalRateTaxScale()
+    for threshold, rate in [(0, 0), (10_000, 0.11), (25_000, 0.3), (75_000, 0.41), (160_000, 0.45)]:
+        made.add_bracket(threshold, rate)
+    whole = MarginalRateTaxScale()
+    whole.add_bracket(0, 0)
+    whole.add_bracket(500, 1)
+    scales = [made, whole, MarginalRateTaxScale(), tbs.parameters(PERIOD).impot_revenu.bareme_ir_depuis_1945.bareme]
+    rng = numpy.random.default_rng(8)
+    bases = []
+    for dtype in (numpy.float32, numpy.float64, numpy.int64):
+        for size in (0, 1, 3, 2_000):
+            base = (rng.gamma(1.5, 20_000, size) * rng.choice([0, 1, -1], size)).astype(dtype)
+            bases.append(base)
+    bases.append(numpy.array([0.0, -0.0, 10_000.0, numpy.inf, numpy.nan]))
+    for scale in scales:
+        for base in bases:
+            for factor in (1.0, 2.5, 3, numpy.full(len(base), 1.5)):
+                for decimals in (None, 0, 2):
+                    with accel.enabled(False):
+                        plain = scale.calc(base, factor, decimals)
+                    with accel.enabled(True):
+                        fast = scale.calc(base, factor, decimals)
+                    assert plain.dtype == fast.dtype and plain.shape == fast.shape
+                    assert plain.tobytes() == fast.tobytes(), (scale, base.dtype, len(base), factor, decimals)
+    with accel.enabled(True), pytest.raises(ValueError):
+        made.calc(numpy.zeros((2, 2)), 1.0)  # not one base per element: the original's error

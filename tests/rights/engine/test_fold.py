@@ -302,23 +302,35 @@ def test_reused_values_are_shared_read_only(tbs, households):
     plan = fold.plan_for(mapping.build_batch([households[0], variant(households[0], 3)], PERIOD).simulation)
     assert plan.constants and plan.checks
     assert all(not block.flags.writeable for block in plan.constants.values())
+
     # Given to a simulation of 3 households: one value repeated is a read-only view, longer blocks are copies.
-    repeated = fold._repeated(numpy.array([1.5]), 3)
+    def repeated_as_given(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
+        return fold._repeated(block, repeats, fold._uniform(block))
+
+    repeated = repeated_as_given(numpy.array([1.5]), 3)
     assert repeated.tolist() == [1.5, 1.5, 1.5] and not repeated.flags.writeable
-    assert fold._repeated(numpy.array([1, 2]), 2).tolist() == [1, 2, 1, 2]
+    assert repeated_as_given(numpy.array([1, 2]), 2).tolist() == [1, 2, 1, 2]
     # A block of the same bytes throughout (a default value for every member) is a view too, of equal bytes;
     # 0.0 and -0.0 compare equal but differ in bytes: that block is copied, signs kept.
-    uniform = fold._repeated(numpy.zeros(3, dtype=numpy.float32), 4)
+    uniform = repeated_as_given(numpy.zeros(3, dtype=numpy.float32), 4)
     assert uniform.strides == (0,) and not uniform.flags.writeable
     assert uniform.tobytes() == numpy.zeros(12, dtype=numpy.float32).tobytes()
-    signed = fold._repeated(numpy.array([0.0, -0.0], dtype=numpy.float32), 2)
+    signed = repeated_as_given(numpy.array([0.0, -0.0], dtype=numpy.float32), 2)
     assert signed.strides != (0,) and numpy.signbit(signed).tolist() == [False, True, False, True]
     enum_block = next(block for block in plan.constants.values() if isinstance(block, EnumArray) and len(block) > 1)
-    spread = fold._repeated(enum_block, 5)
+    spread = repeated_as_given(enum_block, 5)
     assert isinstance(spread, EnumArray) and spread.possible_values is enum_block.possible_values
     assert spread.tolist() == numpy.tile(numpy.asarray(enum_block), 5).tolist()
-    words = fold._repeated(numpy.array(["a", "a"], dtype=object), 2)
+    words = repeated_as_given(numpy.array(["a", "a"], dtype=object), 2)
     assert words.tolist() == ["a"] * 4 and words.strides != (0,)  # objects are copied, never compared as bytes
+    # A plan notes which of its blocks are uniform once, for every simulation it is given to.
+    again = mapping.build_batch([households[0], variant(households[0], 4)], PERIOD)
+    with fold.folding(again.simulation):
+        again.simulation.calculate("rsa", PERIOD)
+    blocks = {id(block): block for block in plan.constants.values()}
+    noted = [(blocks[key], flag) for key, flag in plan.uniform.items() if key in blocks]
+    assert noted and {flag for _block, flag in noted} == {True, False}
+    assert all(fold._uniform(block) == flag for block, flag in noted)
 
 
 def test_comparisons_are_exact():

@@ -124,6 +124,7 @@ class Plan:
     checks: dict[Node, Check]
     variants: dict[Node, "_Step | _Leaf"] = dataclasses.field(default_factory=dict)
     learned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    uniform: dict[int, bool] = dataclasses.field(default_factory=dict)  # ``_uniform`` of a block, by id
 
 
 _plans: "collections.OrderedDict[tuple, Plan]" = collections.OrderedDict()
@@ -371,13 +372,20 @@ def _build_plan(simulation: Simulation, recorder: _Recorder, inputs: dict[str, s
 # Applying
 
 
-def _repeated(block: numpy.ndarray, repeats: int) -> numpy.ndarray:
-    """``repeats`` copies of a block, read-only. A block of one value, or of the same bytes throughout (most
-    constants are a default value for every member), repeated is a view of that value, not a copy."""
+def _uniform(block: numpy.ndarray) -> bool:
+    """Whether a block is one value throughout, bytes for bytes (most constants are a default value for every
+    member); object arrays never are (their bytes are pointers)."""
+    plain = numpy.asarray(block)
+    return len(plain) == 1 or (not plain.dtype.hasobject and plain.tobytes() == plain[:1].tobytes() * len(plain))
+
+
+def _repeated(block: numpy.ndarray, repeats: int, uniform: bool) -> numpy.ndarray:
+    """``repeats`` copies of a block, read-only; a block that is ``uniform`` (see ``_uniform``) repeated is a view of
+    its one value, not a copy."""
     if repeats == 1:
         return block
     plain = numpy.asarray(block)
-    if len(plain) == 1 or (not plain.dtype.hasobject and plain.tobytes() == plain[:1].tobytes() * len(plain)):
+    if uniform:
         value = numpy.broadcast_to(plain[:1], (repeats * len(plain),))
     else:
         value = numpy.tile(plain, repeats)
@@ -408,13 +416,14 @@ class _Reuse:
     computation outside its fast path) teaches nothing.
     """
 
-    __slots__ = ("checks", "constants", "given", "learned", "learning", "repeats", "variants")
+    __slots__ = ("checks", "constants", "given", "learned", "learning", "repeats", "uniform", "variants")
 
     def __init__(self, plan: Plan, repeats: int) -> None:
         self.constants = plan.constants
         self.checks = plan.checks
         self.variants = plan.variants
         self.learned = plan.learned
+        self.uniform = plan.uniform
         self.repeats = repeats
         self.learning: Node | None = None
         # Values given from a block, by id (holding the value keeps the id): they need no comparison with it.
@@ -423,7 +432,11 @@ class _Reuse:
     def _give(self, block: numpy.ndarray) -> numpy.ndarray:
         if self.repeats == 1:
             return block
-        value = _repeated(block, self.repeats)
+        # The plan holds its blocks, so their ids stay theirs.
+        uniform = self.uniform.get(id(block))
+        if uniform is None:
+            uniform = self.uniform[id(block)] = _uniform(block)
+        value = _repeated(block, self.repeats, uniform)
         self.given[id(value)] = (value, block)
         return value
 

@@ -27,7 +27,10 @@ and errors; anything outside the fast path calls the original function.
 * Vectorial parameter look-ups (``parameters[zone]``, ``bareme[type_de_logement]``...) resolve each *distinct* key
   once and spread the result with numpy instead of walking the tree once per person.
 * ``Population.has_role`` compares small integer role codes instead of ``Role`` objects one by one (``Role`` has
-  identity equality, so the result is the same boolean array).
+  identity equality, so the result is the same boolean array). ``GroupPopulation.value_from_person`` finds the
+  persons holding a role once per entity structure, and reads their values directly.
+* ``MarginalRateTaxScale.calc`` with one factor for every base broadcasts one row of thresholds instead of tiling
+  the bases and thresholds per element (same values, same order of additions).
 * ``SimulationBuilder.register_variables`` no longer maps every variable of the system to its entity up front:
   the map finds an entry the same way when it is read (only axes read it).
 """
@@ -37,15 +40,17 @@ from importlib import metadata
 
 import numpy
 from openfisca_core import errors, periods, projectors
-from openfisca_core.indexed_enums import Enum
+from openfisca_core.indexed_enums import Enum, EnumArray
 from openfisca_core.parameters import parameter_node_at_instant as pnai_module
 from openfisca_core.parameters import vectorial_parameter_node_at_instant as vpnai_module
 from openfisca_core.periods import instant_ as instant_module
 from openfisca_core.periods import period_ as period_module
 from openfisca_core.populations import ADD, _core_population
+from openfisca_core.populations import group_population as group_population_module
 from openfisca_core.populations import population as population_module
 from openfisca_core.simulations import simulation as simulation_module
 from openfisca_core.simulations import simulation_builder as simulation_builder_module
+from openfisca_core.taxscales import marginal_rate_tax_scale as marginal_rate_tax_scale_module
 from openfisca_core.tracers import SimpleTracer
 from openfisca_core.variables import variable as variable_module
 
@@ -60,6 +65,8 @@ SimulationBuilder = simulation_builder_module.SimulationBuilder
 Variable = variable_module.Variable
 CorePopulation = _core_population.CorePopulation
 Population = population_module.Population
+GroupPopulation = group_population_module.GroupPopulation
+MarginalRateTaxScale = marginal_rate_tax_scale_module.MarginalRateTaxScale
 
 _MEMO_LIMIT = 200_000
 REUSE_ATTRIBUTE = "_guichet_reuse"
@@ -659,6 +666,65 @@ def _has_role(self, role):
     return matches(role)
 
 
+@projectors.projectable
+def _value_from_person(self, array, role, default=0):
+    # The original's checks, then its result from the persons holding ``role``, found once per entity structure.
+    self.entity.check_role_validity(role)
+    if role.max != 1:
+        return _originals[(GroupPopulation, "value_from_person")](self, array, role, default)  # raises
+    self.members.check_array_compatible_with_entity(array)
+    members_role = self.members_role
+    members_entity_id = self.members_entity_id
+    cache = self.__dict__.get("_guichet_role_persons")
+    if cache is None or cache[0] is not members_role or cache[1] is not members_entity_id:
+        cache = self.__dict__["_guichet_role_persons"] = (members_role, members_entity_id, {})
+    found = cache[2].get(id(role))
+    if found is None or found[0] is not role:
+        members_map = self.ordered_members_map
+        role_filter = self.members.has_role(role)
+        entity_filter = self.any(role_filter)
+        # ``array[members_map][role_filter[members_map]]`` reads these persons, in this order.
+        found = cache[2][id(role)] = (role, entity_filter, members_map[role_filter[members_map]], entity_filter.all())
+    _role, entity_filter, persons, everyone = found
+    values = numpy.asarray(array)[persons]
+    if everyone:
+        result = values  # every entity has the role: all of the original's default array is overwritten
+    else:
+        result = self.filled_array(default, dtype=array.dtype)
+        result[entity_filter] = values
+    if isinstance(array, EnumArray):
+        result = EnumArray(result, array.possible_values)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Marginal rate scales
+
+
+_EPSILON = numpy.finfo(numpy.float64).eps
+
+
+def _marginal_rate_calc(self, tax_base, factor=1.0, round_base_decimals=None):
+    # The original tiles the base and the thresholds into (bases x brackets) arrays; with one factor for every base,
+    # one row of thresholds broadcast gives the same values, and the same C-ordered array ``a`` keeps ``numpy.dot``
+    # (and the rounded sums) adding in the same order.
+    if not (
+        tax_base.__class__ is numpy.ndarray
+        and tax_base.ndim == 1
+        and tax_base.dtype.kind in "fiu"
+        and factor.__class__ in (int, float)
+    ):
+        return _originals[(MarginalRateTaxScale, "calc")](self, tax_base, factor, round_base_decimals)
+    thresholds = (numpy.float64(factor) + _EPSILON) * numpy.array([*self.thresholds, numpy.inf])
+    if round_base_decimals is not None:
+        thresholds = numpy.round(thresholds, round_base_decimals)
+    a = numpy.maximum(numpy.minimum(tax_base[:, None], thresholds[1:]) - thresholds[:-1], 0)
+    if round_base_decimals is None:
+        return numpy.dot(self.rates, a.T)
+    b = numpy.round(a, round_base_decimals)
+    return numpy.round(numpy.array(self.rates) * b, round_base_decimals).sum(axis=1)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Vectorial parameters
 
@@ -761,6 +827,8 @@ def _replacements() -> list[tuple[object, str, object]]:
         (CorePopulation, "__call__", _population_call),
         (CorePopulation, "get_holder", _get_holder),
         (Population, "has_role", _has_role),
+        (GroupPopulation, "value_from_person", _value_from_person),
+        (MarginalRateTaxScale, "calc", _marginal_rate_calc),
         (SimulationBuilder, "register_variables", _register_variables),
         (VectorialParameterNodeAtInstant, "build_from_node_name", staticmethod(_build_from_node_name)),
     ]
