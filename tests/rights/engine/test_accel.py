@@ -160,6 +160,24 @@ def test_vectorial_parameters_equal_original():
         assert numpy.array_equal(got, expected)
 
 
+def test_distinct_keys_as_numpy_unique():
+    # Keys counted (small integer spans) or sorted come out as ``numpy.unique`` gives them, inverse flat.
+    rng = numpy.random.default_rng(3)
+    arrays = [numpy.array(["b", "a", "b"]), numpy.array([2**40, -(2**40), 0]), numpy.array([2**63 + 5], numpy.uint64)]
+    for dtype in (numpy.int8, numpy.int16, numpy.int32, numpy.int64, numpy.uint8, numpy.uint16, numpy.uint32):
+        info = numpy.iinfo(dtype)
+        arrays.append(rng.integers(max(info.min, -40), 40, 1_000).astype(dtype))
+        arrays.append(numpy.array([info.max, info.max - 3, info.max], dtype=dtype))
+        arrays.append(numpy.array([info.min], dtype=dtype))
+    arrays.append(rng.integers(-(2**20), 2**20, 500))  # too wide a span: sorted
+    for keys in arrays:
+        unique, inverse = patches._unique(keys)
+        expected, expected_inverse = numpy.unique(keys, return_inverse=True)
+        assert unique.dtype == expected.dtype and unique.tolist() == expected.tolist()
+        assert inverse.dtype == expected_inverse.dtype and inverse.tolist() == expected_inverse.reshape(-1).tolist()
+        assert numpy.array_equal(unique[inverse], keys)
+
+
 def test_vectorial_parameters_errors_unchanged():
     node = _parameters().get_at_instant("2025-01-01")
     with accel.enabled(True), pytest.raises(Exception, match="zone_9"):

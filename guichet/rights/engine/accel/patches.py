@@ -730,6 +730,23 @@ def _marginal_rate_calc(self, tax_base, factor=1.0, round_base_decimals=None):
 
 
 _UNIQUE_KINDS = frozenset("Uiu")
+_COUNTED_SPAN = 1 << 16  # integer keys spanning at most this many values are counted instead of sorted
+
+
+def _unique(keys: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``numpy.unique(keys, return_inverse=True)`` of a non-empty 1-D array, the inverse flat. Integer keys of a small
+    span (codes, enum indices, pairs of them) are counted, in linear time, rather than sorted."""
+    if keys.dtype.kind == "i" or (keys.dtype.kind == "u" and keys.dtype.itemsize < 8):
+        low = int(keys.min())
+        span = int(keys.max()) - low + 1
+        if span <= _COUNTED_SPAN:
+            offsets = keys.astype(numpy.intp) - low
+            present = numpy.flatnonzero(numpy.bincount(offsets, minlength=span))
+            rank = numpy.zeros(span, dtype=numpy.intp)
+            rank[present] = numpy.arange(len(present))
+            return (present + low).astype(keys.dtype), rank[offsets]
+    unique, inverse = numpy.unique(keys, return_inverse=True)
+    return unique, inverse.reshape(-1)
 
 
 def _spread(parent, unique_nodes: list, inverse: numpy.ndarray):
@@ -762,11 +779,11 @@ class CompactVectorialNode(VectorialParameterNodeAtInstant):
             and len(key) == len(self._inverse)
             and len(key)
         ):
-            keys, key_inverse = numpy.unique(key, return_inverse=True)
-            pairs = self._inverse.astype(numpy.int64) * len(keys) + key_inverse.reshape(-1)
-            unique_pairs, pair_inverse = numpy.unique(pairs, return_inverse=True)
+            keys, key_inverse = _unique(key)
+            pairs = self._inverse.astype(numpy.int64) * len(keys) + key_inverse
+            unique_pairs, pair_inverse = _unique(pairs)
             nodes = [self._unique[pair // len(keys)][keys[pair % len(keys)]] for pair in unique_pairs.tolist()]
-            return _spread(self, nodes, pair_inverse.reshape(-1))
+            return _spread(self, nodes, pair_inverse)
         return VectorialParameterNodeAtInstant.__getitem__(self, key)
 
 
@@ -775,10 +792,10 @@ def _build_from_node_name(node, key):
     keys = VectorialParameterNodeAtInstant._get_appropriate_keys(key)
     if not (isinstance(keys, numpy.ndarray) and keys.ndim == 1 and len(keys) and keys.dtype.kind in _UNIQUE_KINDS):
         return _originals[(VectorialParameterNodeAtInstant, "build_from_node_name")](node, key)
-    unique_keys, inverse = numpy.unique(keys, return_inverse=True)
+    unique_keys, inverse = _unique(keys)
     get_subnode_key = VectorialParameterNodeAtInstant._get_appropriate_subnode_function(unique_keys[0])
     nodes = [node[get_subnode_key(node, item)] for item in unique_keys]
-    return _spread(node, nodes, inverse.reshape(-1))
+    return _spread(node, nodes, inverse)
 
 
 # ---------------------------------------------------------------------------------------------------------------
