@@ -188,7 +188,7 @@ def calculate_arrays(
     person_count = int(person_start[-1])
     shapes: dict[tuple, list[int]] = {}
     for index, household in enumerate(households):
-        shapes.setdefault(mapping.shape_key(household, period_month), []).append(index)
+        shapes.setdefault(mapping.shape_key(household), []).append(index)
     # A shape pays off as its own simulation only with many households; the others are computed together.
     groups: list[tuple[list[int], bool]] = []
     rest: list[int] = []

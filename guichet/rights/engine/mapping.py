@@ -288,23 +288,20 @@ def _ages(birth: numpy.ndarray, on: datetime.date) -> numpy.ndarray:
     return on.year - years - before.astype(int)
 
 
-def shape_key(household: HouseholdInput, period_month: str) -> tuple:
+def shape_key(household: HouseholdInput) -> tuple:
     """What decides the entities and the set of inputs ``build_batch`` gives a household: its members'
-    relationships, and whether a disability rate and a school level are given (see ``build_batch``).
+    relationships (every other input is given for every household, whatever its values).
 
     Households with the same key make a batch of identical blocks, which ``accel.fold`` can reuse values across.
     """
-    first_day = datetime.date.fromisoformat(f"{period_month}-01")
-    relationships = tuple(member.relationship for member in household.members)
-    disabled = any(member.situation == "disabled" for member in household.members)
-    school = any(
-        _scolarite(_age(member.birth_date, first_day), member.situation) is not None for member in household.members
-    )
-    return relationships, disabled, school
+    return tuple(member.relationship for member in household.members)
 
 
 def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batch:
-    """One OpenFisca simulation for all ``households``, built from arrays; same inputs as ``situation_dict``."""
+    """One OpenFisca simulation for all ``households``, built from arrays; same inputs as ``situation_dict``, except
+    that every member is given ``taux_incapacite`` and ``scolarite``, at OpenFisca's default value (0, ``inconnue``)
+    when ``situation_dict`` leaves them out: the same amounts, and households that differ only there have the same
+    inputs, so one simulation folds them together (``shape_key``)."""
     tbs = get_tax_benefit_system()
     first_day = datetime.date.fromisoformat(f"{period_month}-01")
     months = situation_months(period_month)
@@ -395,8 +392,7 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     for month in months:
         set_input("activite", month, activite)
         set_input("handicap", month, disabled)
-        if disabled.any():
-            set_input("taux_incapacite", month, numpy.where(disabled, DISABILITY_RATE, 0).astype(numpy.float32))
+        set_input("taux_incapacite", month, numpy.where(disabled, DISABILITY_RATE, 0).astype(numpy.float32))
         if couple.any():
             set_input("statut_marital", month, numpy.where(couple, "pacse", "celibataire"))
     ages = _ages(birth, first_day)
@@ -406,8 +402,7 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     scolarite[(ages >= 11) & (ages <= 14)] = "college"
     scolarite[(ages >= 15) & (ages <= 17)] = "lycee"
     scolarite[(ages >= 18) & (situation_array == "student")] = "enseignement_superieur"
-    if (scolarite != "inconnue").any():
-        set_input("scolarite", period_month, scolarite.astype(str))
+    set_input("scolarite", period_month, scolarite.astype(str))
 
     resources = numpy.zeros((len(RESOURCE_KINDS), len(months), person_count), dtype=numpy.float64)
     for person, kind, column, amount in resource_cells:
