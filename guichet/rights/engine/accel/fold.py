@@ -224,9 +224,10 @@ class _Recorder(SimpleTracer):
 
     def record_calculation_end(self) -> None:
         self._stack.pop()
-        # Spiral values are purged right after this, when the stack is empty: note them first.
+        # Spiral values are purged right after this, once the stack is empty (never before: until then they only
+        # accumulate): note them then, and only then, since a long calculation may gather thousands of them.
         invalidated = self.simulation.invalidated_caches
-        if invalidated:
+        if invalidated and not self._stack:
             self.tainted.update((entry.variable, entry.period) for entry in invalidated)
 
     def note_holder_read(self, variable_name: str) -> None:
