@@ -387,10 +387,12 @@ def _repeated(block: numpy.ndarray, repeats: int, uniform: bool) -> numpy.ndarra
         return block
     plain = numpy.asarray(block)
     if uniform:
-        value = numpy.broadcast_to(plain[:1], (repeats * len(plain),))
+        # What ``numpy.broadcast_to`` makes (a read-only view, stride 0), without its checks: a shape is given
+        # thousands of constants.
+        value = numpy.ndarray((repeats * len(plain),), plain.dtype, plain[:1], 0, (0,))
     else:
         value = numpy.tile(plain, repeats)
-        value.flags.writeable = False
+    value.flags.writeable = False
     return EnumArray(value, block.possible_values) if isinstance(block, EnumArray) else value
 
 
