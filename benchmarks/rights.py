@@ -12,7 +12,7 @@
     with the speed layer on and off are printed for reference. Then ``/trace`` against Guichet's per-aid
     explanation: latency and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
-    (chunks of 25,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
+    (chunks of 50,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
     of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory.
 """
 
@@ -47,7 +47,7 @@ from guichet.rights.engine.situation import HouseholdInput, MemberInput
 from guichet.rights.engine.system import ensure_django_settings, versions, warm_up
 
 PERIOD = "2025-01"
-CHUNK = 25_000  # households per simulation group: larger groups of one shape share its fixed cost (see scale)
+CHUNK = 50_000  # households per simulation group: larger groups of one shape share its fixed cost (see scale)
 COMMUNES = ["69123", "69266", "69259", "69256", "69029"]
 
 
