@@ -187,6 +187,37 @@ def test_a_value_derived_from_another_computed_month_is_not_taken_for_a_constant
     assert fold.stats()["folded"] == 1
 
 
+def test_values_caught_in_a_spiral_are_recorded_and_never_reused(tbs, households, monkeypatch):
+    # openfisca-core invalidates the values computed inside a spiral (they depend on the call stack) and purges them
+    # once the stack is empty: the recording must note every one of them, and the plan must reuse none.
+    recorders = []
+    build_plan = fold._build_plan
+
+    def capture(simulation, recorder, inputs, repeats):
+        recorders.append(recorder)
+        return build_plan(simulation, recorder, inputs, repeats)
+
+    monkeypatch.setattr(fold, "_build_plan", capture)
+    batch = mapping.build_batch([households[0], variant(households[0], 2)], PERIOD)
+    simulation = batch.simulation
+    invalidated = set()
+    invalidate = simulation.invalidate_cache_entry
+
+    def noting(variable, period):
+        invalidated.add((variable, period))
+        invalidate(variable, period)
+
+    simulation.invalidate_cache_entry = noting
+    with fold.folding(simulation):
+        for benefit in get_benefits():
+            mapping.household_amounts(batch, benefit)
+    assert invalidated, "this calculation meets spirals: a test without any would prove nothing"
+    (recorder,) = recorders
+    assert recorder.tainted == invalidated
+    plan = fold.plan_for(mapping.build_batch([households[0], variant(households[0], 3)], PERIOD).simulation)
+    assert not invalidated & (set(plan.constants) | set(plan.checks))
+
+
 def test_one_household_simulations_learn_variants_that_answer_as_plain_openfisca(tbs, households, monkeypatch):
     # Every formula that runs in a folded one-household simulation adds what it asked for and returned to the plan;
     # a later household whose children have those values is given the value without the formula.
