@@ -5,8 +5,8 @@ A chunk is computed one simulation per household shape (``calculate.calculate_ar
 the smaller its share of that fixed cost, while memory grows with the chunk (~1.35 GB of peak RSS for 50,000
 households); ``gc.collect()`` between chunks keeps it flat. Chunks are independent, so they are spread over worker
 processes. Workers are forked from a process whose tax and benefit system is already loaded and warm
-(copy-on-write), so no worker pays the load again. Each worker records the shapes it meets on its first chunk
-(~1.2 s per shape): the workers do it at the same time, none waits for another.
+(copy-on-write), so no worker pays the load again. Each worker records a shape the first time it meets it (~1.2 s
+per shape, nearly all on its first chunk): the workers do it at the same time, none waits for another.
 
 A chunk is described by a picklable ``(function, argument)`` pair that *builds* its households inside the worker:
 households are never pickled across processes (building them is cheaper than shipping them). The same pair can be
@@ -106,9 +106,10 @@ def screen(
         chunks = [_run(task) for task in tasks]
         peak = _peak_rss_mb()
     else:
-        # fork: workers start with the parent's warm tax and benefit system. Each records its household shapes
-        # (``accel.fold``) on its first chunk, all at once, rather than waiting for the parent to record them on one
-        # core. maxtasksperchild bounds the growth of a worker's memory over a long screening.
+        # fork: workers start with the parent's warm tax and benefit system. Each records a household shape
+        # (``accel.fold``) the first time it meets it, while the other does the same, rather than waiting for the
+        # parent to record them all on one core. maxtasksperchild bounds the growth of a worker's memory over a long
+        # screening.
         context = multiprocessing.get_context("fork")
         with context.Pool(processes=workers, maxtasksperchild=20) as pool:
             chunks = pool.map(_run, tasks, chunksize=1)
