@@ -23,13 +23,18 @@ How a household is described to OpenFisca (the choices are documented here becau
   drop to 0 as a job loss and "neutralise" past earnings for the RSA. ``salary -> salaire_net``,
   ``unemployment -> chomage_net``, ``pension -> retraite_nette`` and ``other -> pensions_alimentaires_percues`` (an
   income every minimum benefit counts). The sums over those 12 months stand for the taxable incomes
-  (``salaire_imposable``, ``chomage_imposable``, ``retraite_imposable``) of the two previous calendar years, which
-  family benefits look at; the household's ``last_year_taxable_income`` is the revenu fiscal de référence (``rfr``)
-  of those two years, or, when unknown, the sum of the 12 months' resources. Setting ``rfr`` spares OpenFisca the
-  whole income-tax computation.
-* Benefits of the past 13 months (RSA, prime d'activité, housing and family benefits, ASPA, AAH, ASS) are set to 0:
-  the household form does not ask which benefits were received (screening non-take-up is the point), and without
-  those inputs OpenFisca recomputes every past month, which is most of the calculation time.
+  (``salaire_imposable``, ``chomage_imposable``, ``retraite_imposable``) of the three previous calendar years
+  (``TAX_YEARS``): family benefits and housing aids look at the year before last, and the months of the past year
+  are computed too (the minimum benefits average the last three months), so their own year before last is asked
+  for as well. The household's ``last_year_taxable_income`` is the revenu fiscal de référence (``rfr``) of those
+  years, or, when unknown, the sum of the 12 months' resources. Setting ``rfr`` spares OpenFisca the whole
+  income-tax computation; without the third year, it would compute that year's taxes and the contribution rates
+  they set, back to 2018.
+* Benefits of the past 13 months (RSA, prime d'activité, housing and family benefits, ASPA, AAH and its
+  complement, ASI, ASS) and the work-accident annuity (the form never gives the rate it needs, so it is 0 in every
+  month) are set to 0: the household form does not ask which benefits were received (screening non-take-up is the
+  point), and without those inputs OpenFisca recomputes every past month of each, which is most of the calculation
+  time (the AAH complement alone brings back every past month of the housing aids).
 * Situation: ``activite`` (actif, chomeur, etudiant, retraite, inactif) and ``handicap`` for the 13 months; a
   ``disabled`` member is given an incapacity rate of 80 %, since the form does not ask for it (AAH is thus a
   possibility to check with the MDPH, not a promise). Schooling (``scolarite``) is derived from the age, and adult
@@ -81,10 +86,11 @@ OCCUPATION = {
 }
 RENTING = frozenset({"tenant", "social_tenant"})
 PAST_ZERO_FAMILLE = ("rsa", "ppa", "aide_logement", "af", "cf", "asf", "paje_base", "aspa")
-PAST_ZERO_INDIVIDU = ("aah", "ass")
+PAST_ZERO_INDIVIDU = ("aah", "caah", "asi", "ass", "rente_accident_travail")
 DISABILITY_RATE = 0.8
 HISTORY_MONTHS = 12
 PAST_BENEFIT_MONTHS = 13
+TAX_YEARS = 3
 # Benefits counted in the CAF's family quotient ("prestations familiales" of the month).
 QF_BENEFITS = ("af", "cf", "asf", "paje_base")
 
@@ -159,7 +165,7 @@ def situation_dict(household: HouseholdInput, period_month: str) -> dict:
     history = history_months(period_month)
     past_benefits = history_months(period_month, PAST_BENEFIT_MONTHS)
     year = int(period_month[:4])
-    tax_years = (str(year - 1), str(year - 2))
+    tax_years = tuple(str(year - back) for back in range(1, TAX_YEARS + 1))
 
     individus: dict[str, dict] = {}
     estimates: dict[str, float] = {}
@@ -308,7 +314,7 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     month_index = {month: index for index, month in enumerate(months)}
     history_count = HISTORY_MONTHS
     year = int(period_month[:4])
-    tax_years = (str(year - 1), str(year - 2))
+    tax_years = tuple(str(year - back) for back in range(1, TAX_YEARS + 1))
 
     # Plain Python lists in one pass over the members: the only per-person Python loop.
     person_household: list[int] = []

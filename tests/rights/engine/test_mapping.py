@@ -1,6 +1,8 @@
 import pytest
 
 from guichet.rights.engine import mapping
+from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.calculate import web_api_trace
 from guichet.rights.engine.situation import HouseholdInput, InvalidHousehold, MemberInput
 from tests.rights.engine.conftest import PERIOD
 
@@ -35,13 +37,25 @@ def test_situation_resources(households):
     # The month asked for is taken as the last month given.
     assert adult["salaire_net"][PERIOD] == 1200
     assert adult["activite"][PERIOD] == "actif"
-    assert adult["salaire_imposable"] == {"2024": 14400, "2023": 14400}
+    # The 12 months' sum stands for the taxable incomes of the three previous years.
+    assert adult["salaire_imposable"] == {"2024": 14400, "2023": 14400, "2022": 14400}
     # No taxable income given: the rfr is estimated from the 12 months of resources.
-    assert situation["foyers_fiscaux"]["foyer_fiscal"]["rfr"] == {"2024": 14400, "2023": 14400}
+    assert situation["foyers_fiscaux"]["foyer_fiscal"]["rfr"] == {"2024": 14400, "2023": 14400, "2022": 14400}
     assert situation["individus"]["b"]["scolarite"] == {PERIOD: "primaire"}
     # Past benefits are set to 0 to prune the computation.
     assert situation["familles"]["famille"]["rsa"]["2024-12"] == 0
     assert PERIOD not in situation["familles"]["famille"]["rsa"]
+    for variable in ("aah", "caah", "asi", "ass", "rente_accident_travail"):
+        assert adult[variable] == dict.fromkeys(mapping.history_months(PERIOD, 13), 0)
+
+
+def test_the_computation_reaches_back_no_further_than_the_third_previous_year(tbs, households):
+    # Taxable incomes and rfr given for three years and past benefits set to 0 cut the chain of past computations
+    # (without them OpenFisca computes the taxes and contribution rates of every year back to 2018).
+    for household in households:
+        trace = web_api_trace(mapping.calculate_payload(household, get_benefits(), PERIOD))["trace"]
+        periods = [key.partition("<")[2] for key in trace]
+        assert min(int(period[:4]) for period in periods if period[:1].isdigit()) == 2022, household.id
 
 
 def test_given_current_month_is_used():
@@ -52,8 +66,8 @@ def test_given_current_month_is_used():
 
 def test_taxable_income_given_is_the_rfr(households):
     situation = mapping.situation_dict(households[2], PERIOD)
-    assert situation["foyers_fiscaux"]["foyer_fiscal"]["rfr"] == {"2024": 9000.0, "2023": 9000.0}
-    assert situation["foyers_fiscaux"]["foyer_fiscal_z"]["rfr"] == {"2024": 3600.0, "2023": 3600.0}
+    assert situation["foyers_fiscaux"]["foyer_fiscal"]["rfr"] == dict.fromkeys(("2024", "2023", "2022"), 9000.0)
+    assert situation["foyers_fiscaux"]["foyer_fiscal_z"]["rfr"] == dict.fromkeys(("2024", "2023", "2022"), 3600.0)
 
 
 @pytest.mark.parametrize(
