@@ -48,6 +48,7 @@ import datetime
 from collections.abc import Sequence
 
 import numpy
+from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
@@ -85,6 +86,17 @@ OCCUPATION = {
     "homeless": "sans_domicile",
 }
 RENTING = frozenset({"tenant", "social_tenant"})
+# The role of each relationship in each group entity (an ``other`` member heads a famille and a foyer of their own).
+GROUP_ROLES = {
+    "famille": {"self": "demandeur", "partner": "conjoint", "child": "enfant", "other": "demandeur"},
+    "foyer_fiscal": {
+        "self": "declarant_principal",
+        "partner": "conjoint",
+        "child": "personne_a_charge",
+        "other": "declarant_principal",
+    },
+    "menage": {"self": "personne_de_reference", "partner": "conjoint", "child": "enfant", "other": "autre"},
+}
 PAST_ZERO_FAMILLE = ("rsa", "ppa", "aide_logement", "af", "cf", "asf", "paje_base", "aspa")
 PAST_ZERO_INDIVIDU = ("aah", "caah", "asi", "ass", "rente_accident_travail")
 DISABILITY_RATE = 0.8
@@ -294,6 +306,14 @@ def _ages(birth: numpy.ndarray, on: datetime.date) -> numpy.ndarray:
     return on.year - years - before.astype(int)
 
 
+_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()  # day 0 of numpy's datetime64[D]
+
+
+def _encode(tbs, variable: str, values: numpy.ndarray) -> EnumArray:
+    """Strings of an enumeration variable as OpenFisca stores them (``set_input`` encodes strings each time)."""
+    return tbs.variables[variable].possible_values.encode(values)
+
+
 def shape_key(household: HouseholdInput) -> tuple:
     """What decides the entities and the set of inputs ``build_batch`` gives a household: its members'
     relationships (every other input is given for every household, whatever its values).
@@ -316,27 +336,21 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     year = int(period_month[:4])
     tax_years = tuple(str(year - back) for back in range(1, TAX_YEARS + 1))
 
-    # Plain Python lists in one pass over the members: the only per-person Python loop.
+    # Plain Python lists, by comprehension where they can be: a territory brings millions of members.
+    members = [member for household in households for member in household.members]
+    person_count = len(members)
+    order = sorted(GROUP_ROLES["menage"])  # relationships, by code
+    code = {relationship: index for index, relationship in enumerate(order)}
+    relationships = numpy.array([code[member.relationship] for member in members], dtype=numpy.int64)
+    member_ids = [member.id for member in members]
+    situations = [member.situation for member in members]
+    birth_days = [member.birth_date.toordinal() for member in members]
     person_household: list[int] = []
-    member_ids: list[str] = []
-    birth_dates: list[datetime.date] = []
-    situations: list[str] = []
     famille_of: list[int] = []
-    famille_role: list[str] = []
-    foyer_role: list[str] = []
-    menage_role: list[str] = []
     has_partner: list[bool] = []
-    in_main: list[bool] = []
-    resource_cells: list[tuple[int, int, int, float]] = []
     famille_household: list[int] = []
     main_famille: list[int] = []
     group_count = 0
-    person_count = 0
-    menage_roles = {"self": "personne_de_reference", "partner": "conjoint", "child": "enfant", "other": "autre"}
-    famille_roles = {"self": "demandeur", "partner": "conjoint", "child": "enfant", "other": "demandeur"}
-    foyer_roles = {"self": "declarant_principal", "partner": "conjoint", "child": "personne_a_charge"}
-    foyer_roles["other"] = "declarant_principal"
-    kind_index = {kind: index for index, kind in enumerate(RESOURCE_KINDS)}
     for household_index, household in enumerate(households):
         main = group_count
         group_count += 1
@@ -351,22 +365,24 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
                 group_count += 1
             else:
                 famille_of.append(main)
-            in_main.append(relationship != "other")
-            person_household.append(household_index)
-            member_ids.append(member.id)
-            birth_dates.append(member.birth_date)
-            situations.append(member.situation)
-            famille_role.append(famille_roles[relationship])
-            foyer_role.append(foyer_roles[relationship])
-            menage_role.append(menage_roles[relationship])
             has_partner.append(partner and relationship in ("self", "partner"))
-            for month, by_kind in member.resources.items():
-                column = month_index.get(month)
-                if column is None:
-                    continue
-                for kind, amount in by_kind.items():
-                    resource_cells.append((person_count, kind_index[kind], column, float(amount or 0)))
-            person_count += 1
+        person_household += [household_index] * len(household.members)
+
+    # Each resource given, as its amount and one flat index of (person, kind, month) into ``resources`` below.
+    month_count = len(months)
+    kind_offset = {kind: index * month_count for index, kind in enumerate(RESOURCE_KINDS)}
+    person_stride = len(RESOURCE_KINDS) * month_count
+    cell_index: list[int] = []
+    cell_amount: list[float] = []
+    for person, member in enumerate(members):
+        base = person * person_stride
+        for month, by_kind in member.resources.items():
+            column = month_index.get(month)
+            if column is None:
+                continue
+            for kind, amount in by_kind.items():
+                cell_index.append(base + kind_offset[kind] + column)
+                cell_amount.append(float(amount or 0))
 
     n_households = len(households)
     persons = numpy.arange(person_count)
@@ -378,29 +394,36 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     builder.declare_person_entity("individu", persons)
     groups = numpy.arange(group_count)
     # Familles and foyers fiscaux have the same shape (one per household plus one per "other" member).
-    for entity, roles in (("famille", famille_role), ("foyer_fiscal", foyer_role)):
-        population = builder.declare_entity(entity, groups)
-        builder.join_with_persons(population, famille_index, roles)
-    population = builder.declare_entity("menage", numpy.arange(n_households))
-    builder.join_with_persons(population, household_of, menage_role)
+    for entity, ids, assignment in (
+        ("famille", groups, famille_index),
+        ("foyer_fiscal", groups, famille_index),
+        ("menage", numpy.arange(n_households), household_of),
+    ):
+        population = builder.declare_entity(entity, ids)
+        # Roles given as indices into the entity's roles (OpenFisca compares strings role by role otherwise).
+        keys = [role.key for role in population.entity.flattened_roles]
+        by_relationship = numpy.array([keys.index(GROUP_ROLES[entity][relationship]) for relationship in order])
+        builder.join_with_persons(population, assignment, by_relationship[relationships])
     simulation = builder.build(tbs)
 
     def set_input(variable: str, period: str, values: numpy.ndarray) -> None:
         simulation.set_input(variable, period, values)
 
     # Individus
-    birth = numpy.array(birth_dates, dtype="datetime64[D]")
+    birth = (numpy.array(birth_days, dtype=numpy.int64) - _EPOCH_DAY).astype("datetime64[D]")
     set_input("date_naissance", "ETERNITY", birth)
     situation_array = numpy.array(situations)
-    activite = numpy.array([ACTIVITE[situation] for situation in situations])
+    # Enumerations encoded once, not once per month (strings are encoded by sorting them).
+    activite = _encode(tbs, "activite", numpy.array([ACTIVITE[situation] for situation in situations]))
     disabled = situation_array == "disabled"
     couple = numpy.array(has_partner, dtype=bool)
+    marital = _encode(tbs, "statut_marital", numpy.where(couple, "pacse", "celibataire"))
     for month in months:
-        set_input("activite", month, activite)
+        set_input("activite", month, EnumArray(activite.copy(), activite.possible_values))
         set_input("handicap", month, disabled)
         set_input("taux_incapacite", month, numpy.where(disabled, DISABILITY_RATE, 0).astype(numpy.float32))
         if couple.any():
-            set_input("statut_marital", month, numpy.where(couple, "pacse", "celibataire"))
+            set_input("statut_marital", month, EnumArray(marital.copy(), marital.possible_values))
     ages = _ages(birth, first_day)
     scolarite = numpy.full(person_count, "inconnue", dtype=object)
     scolarite[(ages >= 3) & (ages <= 5)] = "maternelle"
@@ -410,12 +433,16 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     scolarite[(ages >= 18) & (situation_array == "student")] = "enseignement_superieur"
     set_input("scolarite", period_month, scolarite.astype(str))
 
-    resources = numpy.zeros((len(RESOURCE_KINDS), len(months), person_count), dtype=numpy.float64)
-    for person, kind, column, amount in resource_cells:
-        resources[kind, column, person] = amount
+    # A (person, kind, month) is given at most once: no index repeats.
+    cells = numpy.array(cell_index, dtype=numpy.int64)
+    flat = numpy.zeros(person_count * person_stride, dtype=numpy.float64)
+    flat[cells] = cell_amount
+    # By kind, month and person, contiguous: each (kind, month) row is read several times.
+    by_person = flat.reshape(person_count, len(RESOURCE_KINDS), month_count)
+    resources = numpy.ascontiguousarray(by_person.transpose(1, 2, 0))
     # The month asked for, when not given, is taken as the last month given (see the module docstring).
     current_given = numpy.zeros(person_count, dtype=bool)
-    current_given[[cell[0] for cell in resource_cells if cell[2] == history_count]] = True
+    current_given[cells[cells % month_count == history_count] // person_stride] = True
     resources[:, history_count] = numpy.where(
         current_given, resources[:, history_count], resources[:, history_count - 1]
     )
@@ -428,7 +455,7 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
             sums[kind] += resources[kind, column]
     for name, variable in TAXABLE_VARIABLES.items():
         for tax_year in tax_years:
-            set_input(variable, tax_year, sums[kind_index[name]].astype(numpy.float32))
+            set_input(variable, tax_year, sums[RESOURCE_KINDS.index(name)].astype(numpy.float32))
     person_total = numpy.zeros(person_count)
     for kind in range(len(RESOURCE_KINDS)):
         person_total += sums[kind]
