@@ -242,18 +242,17 @@ def synthetic_households(count: int, seed: int) -> list[HouseholdInput]:
     housings = ["tenant", "tenant", "social_tenant", "social_tenant", "owner", "hosted"]
     couples = rng.random(count) < 0.45
     children = rng.choice([0, 0, 1, 1, 2, 2, 3, 4], size=count)
-    incomes = numpy.round(rng.gamma(2.0, 700.0, size=(count, 2)), 2)
-    ages = rng.integers(19, 85, size=(count, 2))
+    incomes = numpy.round(rng.gamma(2.0, 700.0, size=(count, 2)), 2).tolist()
+    ages = rng.integers(19, 85, size=(count, 2)).tolist()
+    drawn = rng.integers(len(situations), size=(count, 2)).tolist()
     household_list = []
     for index in range(count):
         members = []
         for adult in range(2 if couples[index] else 1):
-            situation = situations[rng.integers(len(situations))]
-            if ages[index, adult] >= 65:
-                situation = "retired"
+            situation = "retired" if ages[index][adult] >= 65 else situations[drawn[index][adult]]
             kind = kinds.get(situation)
-            resources = {month: {kind: float(incomes[index, adult])} for month in history} if kind else {}
-            birth = datetime.date(2025 - int(ages[index, adult]), 1 + index % 12, 1 + index % 28)
+            resources = {month: {kind: incomes[index][adult]} for month in history} if kind else {}
+            birth = datetime.date(2025 - ages[index][adult], 1 + index % 12, 1 + index % 28)
             members.append(MemberInput(f"a{adult}", "self" if adult == 0 else "partner", birth, situation, resources))
         for child in range(int(children[index])):
             birth = datetime.date(2006 + (index + 3 * child) % 19, 1 + child, 1 + index % 28)
@@ -266,7 +265,7 @@ def synthetic_households(count: int, seed: int) -> list[HouseholdInput]:
                 housing=housing,
                 monthly_rent=float(300 + (index * 37) % 700) if housing in ("tenant", "social_tenant") else None,
                 commune_insee=COMMUNES[index % len(COMMUNES)],
-                last_year_taxable_income=None if index % 3 else float(incomes[index].sum() * 12),
+                last_year_taxable_income=None if index % 3 else (incomes[index][0] + incomes[index][1]) * 12,
             )
         )
     return household_list
