@@ -1,12 +1,14 @@
 """Screening a whole territory: many vectorised simulations in chunks, over several processes.
 
 A chunk is computed one simulation per household shape (``calculate.calculate_arrays``), each costing a fixed
-~0.3 s plus ~75-95 µs per person once its shape is known: the larger the chunk, the larger each shape's group and
-the smaller its share of that fixed cost, while memory grows with the chunk (~1.35 GB of peak RSS for 50,000
-households); ``gc.collect()`` between chunks keeps it flat. Chunks are independent, so they are spread over worker
-processes. Workers are forked from a process whose tax and benefit system is already loaded and warm
-(copy-on-write), so no worker pays the load again. Each worker records a shape the first time it meets it (~1.2 s
-per shape, nearly all on its first chunk): the workers do it at the same time, none waits for another.
+~0.1 s plus ~15-25 µs per person once its shape is known: the larger the chunk, the larger each shape's group and
+the smaller its share of that fixed cost, while memory grows with the chunk (~0.6 GB of peak RSS for 50,000
+households); ``gc.collect()`` between chunks keeps it flat. Building a chunk's simulation from its households
+(``mapping.build_batch``, ~1.4 s for 50,000) costs about half as much as computing it. Chunks are independent,
+so they are spread over worker processes. Workers are forked from a process whose tax and benefit system is already
+loaded and warm (copy-on-write), so no worker pays the load again. Each worker records a shape the first time it
+meets it (~0.5 s per shape, nearly all on its first chunk): the workers do it at the same time, none waits for
+another.
 
 A chunk is described by a picklable ``(function, argument)`` pair that *builds* its households inside the worker:
 households are never pickled across processes (building them is cheaper than shipping them). The same pair can be
