@@ -51,6 +51,7 @@ import numpy
 from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
+from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 
 from guichet.rights.engine.benefits import Benefit
 from guichet.rights.engine.situation import HouseholdInput, MemberInput
@@ -309,7 +310,7 @@ def _ages(birth: numpy.ndarray, on: datetime.date) -> numpy.ndarray:
 _EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()  # day 0 of numpy's datetime64[D]
 
 
-def _encode(tbs, variable: str, values: numpy.ndarray) -> EnumArray:
+def _encode(tbs: TaxBenefitSystem, variable: str, values: numpy.ndarray) -> EnumArray:
     """Strings of an enumeration variable as OpenFisca stores them (``set_input`` encodes strings each time)."""
     return tbs.variables[variable].possible_values.encode(values)
 
