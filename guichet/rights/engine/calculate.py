@@ -24,7 +24,7 @@ from werkzeug.http import http_date
 from guichet.rights.engine import local, mapping
 from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import get_benefits
-from guichet.rights.engine.situation import HouseholdInput
+from guichet.rights.engine.situation import HouseholdColumns, HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
 
 
@@ -153,62 +153,62 @@ def _compute(
     return amounts, local_values, local_eligible
 
 
-def _compute_group(
-    households: Sequence[HouseholdInput], period_month: str, chosen: list, aids: list, one_shape: bool
-) -> tuple:
+def _compute_group(columns: HouseholdColumns, period_month: str, chosen: list, aids: list, one_shape: bool) -> tuple:
     """``_compute``; for households of one shape not seen yet, probing a few of them first."""
-    batch = mapping.build_batch(households, period_month)
+    batch = mapping.build_batch(columns, period_month)
     purpose = _batch_purpose(chosen, aids)
-    if one_shape and len(households) > PROBE_HOUSEHOLDS and fold.plan_for(batch.simulation, purpose) is None:
-        _compute(mapping.build_batch(households[:PROBE_HOUSEHOLDS], period_month), chosen, aids)
+    if one_shape and len(columns) > PROBE_HOUSEHOLDS and fold.plan_for(batch.simulation, purpose) is None:
+        _compute(mapping.build_batch(columns.take(range(PROBE_HOUSEHOLDS)), period_month), chosen, aids)
     return _compute(batch, chosen, aids)
 
 
 def calculate_arrays(
-    households: Sequence[HouseholdInput],
+    households: HouseholdColumns | Sequence[HouseholdInput],
     period_month: str,
     benefits: Iterable[str] | None = None,
     local_aid_ids: Iterable[str] | None = None,
 ) -> BatchResult:
     """Compute aids for many households and return arrays (no per-household objects).
 
+    ``households``: objects, or columns (``HouseholdColumns`` over ``mapping.situation_months(period_month)``),
+    which a territory's screening gives: building objects costs more than computing them.
     Each shape (``mapping.shape_key``) with at least ``MIN_SHAPE_HOUSEHOLDS`` households is one vectorised
     simulation, so that the speed layer reuses what does not depend on their answers (``accel.fold``); the other
     households make one more simulation. Results come back in the given order.
     ``benefits``: catalogue ids (all by default); ``local_aid_ids``: local aid ids (all by default, ``[]`` for none).
     """
     _check_period(period_month)
-    if not households:
+    if not len(households):
         raise ValueError("calculate_arrays needs at least one household")
+    columns = households if isinstance(households, HouseholdColumns) else mapping.to_columns(households, period_month)
     chosen = get_benefits(None if benefits is None else list(benefits))
     all_local = local.local_aids()
     aids = list(all_local.values()) if local_aid_ids is None else [all_local[key] for key in local_aid_ids]
-    sizes = numpy.array([len(household.members) for household in households], dtype=numpy.int64)
+    sizes = columns.household_sizes()
     person_start = numpy.concatenate([[0], numpy.cumsum(sizes)])
     person_count = int(person_start[-1])
-    shapes: dict[tuple, list[int]] = {}
-    for index, household in enumerate(households):
-        shapes.setdefault(mapping.shape_key(household), []).append(index)
+    shapes = columns.shapes()
     # A shape pays off as its own simulation only with many households; the others are computed together.
-    groups: list[tuple[list[int], bool]] = []
-    rest: list[int] = []
-    for indexes in shapes.values():
-        if len(indexes) >= MIN_SHAPE_HOUSEHOLDS or len(shapes) == 1:
-            groups.append((indexes, True))
+    groups: list[tuple[numpy.ndarray, bool]] = []
+    rest: list[numpy.ndarray] = []
+    for rows in shapes.values():
+        if len(rows) >= MIN_SHAPE_HOUSEHOLDS or len(shapes) == 1:
+            groups.append((rows, True))
         else:
-            rest.extend(indexes)
+            rest.append(rows)
     if rest:
-        groups.append((sorted(rest), False))
-    amounts = {benefit.id: numpy.zeros(len(households)) for benefit in chosen}
+        groups.append((numpy.sort(numpy.concatenate(rest)), False))
+    amounts = {benefit.id: numpy.zeros(len(columns)) for benefit in chosen}
     local_values: dict[str, numpy.ndarray] = {}
     local_eligible: dict[str, numpy.ndarray] = {}
-    for indexes, one_shape in groups:
-        rows = numpy.array(indexes, dtype=numpy.int64)
+    for rows, one_shape in groups:
         # Members of these households, in the batch's order: household by household, members in order.
-        persons = numpy.concatenate([numpy.arange(person_start[row], person_start[row + 1]) for row in indexes])
-        group_amounts, group_values, group_eligible = _compute_group(
-            [households[index] for index in indexes], period_month, chosen, aids, one_shape
+        taken = sizes[rows]
+        persons = numpy.repeat(person_start[rows], taken) + (
+            numpy.arange(int(taken.sum())) - numpy.repeat(numpy.cumsum(taken) - taken, taken)
         )
+        group = columns if len(rows) == len(columns) else columns.take(rows)
+        group_amounts, group_values, group_eligible = _compute_group(group, period_month, chosen, aids, one_shape)
         for key, values in group_amounts.items():
             amounts[key][rows] = values
         for key, values in group_values.items():
@@ -220,8 +220,8 @@ def calculate_arrays(
         amounts=amounts,
         local_values=local_values,
         local_eligible=local_eligible,
-        person_household=numpy.repeat(numpy.arange(len(households)), sizes),
-        person_member_id=[member.id for household in households for member in household.members],
+        person_household=columns.member_household,
+        person_member_id=columns.member_id,
     )
 
 

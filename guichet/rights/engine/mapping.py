@@ -54,10 +54,10 @@ from openfisca_core.simulations import Simulation
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 
 from guichet.rights.engine.benefits import Benefit
-from guichet.rights.engine.situation import HouseholdInput, MemberInput
+from guichet.rights.engine.situation import RESOURCE_ORDER, HouseholdColumns, HouseholdInput, MemberInput
 from guichet.rights.engine.system import get_tax_benefit_system
 
-RESOURCE_KINDS = ("salary", "unemployment", "pension", "other")
+RESOURCE_KINDS = RESOURCE_ORDER
 NET_VARIABLES = {
     "salary": "salaire_net",
     "unemployment": "chomage_net",
@@ -307,9 +307,6 @@ def _ages(birth: numpy.ndarray, on: datetime.date) -> numpy.ndarray:
     return on.year - years - before.astype(int)
 
 
-_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()  # day 0 of numpy's datetime64[D]
-
-
 def _encode(tbs: TaxBenefitSystem, variable: str, values: numpy.ndarray) -> EnumArray:
     """Strings of an enumeration variable as OpenFisca stores them (``set_input`` encodes strings each time)."""
     return tbs.variables[variable].possible_values.encode(values)
@@ -320,79 +317,53 @@ def shape_key(household: HouseholdInput) -> tuple:
     relationships (every other input is given for every household, whatever its values).
 
     Households with the same key make a batch of identical blocks, which ``accel.fold`` can reuse values across.
+    ``HouseholdColumns.shapes`` groups many households by the same key.
     """
     return tuple(member.relationship for member in household.members)
 
 
-def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batch:
+def to_columns(households: Sequence[HouseholdInput], period_month: str) -> HouseholdColumns:
+    """The columns ``build_batch`` reads, for households given as objects."""
+    return HouseholdColumns.from_households(households, situation_months(period_month))
+
+
+def build_batch(households: HouseholdColumns | Sequence[HouseholdInput], period_month: str) -> Batch:
     """One OpenFisca simulation for all ``households``, built from arrays; same inputs as ``situation_dict``, except
     that every member is given ``taux_incapacite`` and ``scolarite``, at OpenFisca's default value (0, ``inconnue``)
     when ``situation_dict`` leaves them out: the same amounts, and households that differ only there have the same
     inputs, so one simulation folds them together (``shape_key``)."""
+    columns = households if isinstance(households, HouseholdColumns) else to_columns(households, period_month)
+    months = situation_months(period_month)
+    if columns.months != tuple(months):
+        raise ValueError(f"the households' resources are not given for the 13 months up to {period_month}")
     tbs = get_tax_benefit_system()
     first_day = datetime.date.fromisoformat(f"{period_month}-01")
-    months = situation_months(period_month)
-    month_index = {month: index for index, month in enumerate(months)}
     history_count = HISTORY_MONTHS
     year = int(period_month[:4])
     tax_years = tuple(str(year - back) for back in range(1, TAX_YEARS + 1))
 
-    # Plain Python lists, by comprehension where they can be: a territory brings millions of members.
-    members = [member for household in households for member in household.members]
-    person_count = len(members)
+    n_households = len(columns)
+    household_of = columns.member_household
+    person_count = len(household_of)
     order = sorted(GROUP_ROLES["menage"])  # relationships, by code
-    code = {relationship: index for index, relationship in enumerate(order)}
-    relationships = numpy.array([code[member.relationship] for member in members], dtype=numpy.int64)
-    member_ids = [member.id for member in members]
-    situations = [member.situation for member in members]
-    birth_days = [member.birth_date.toordinal() for member in members]
-    person_household: list[int] = []
-    famille_of: list[int] = []
-    has_partner: list[bool] = []
-    famille_household: list[int] = []
-    main_famille: list[int] = []
-    group_count = 0
-    for household_index, household in enumerate(households):
-        main = group_count
-        group_count += 1
-        main_famille.append(main)
-        famille_household.append(household_index)
-        partner = any(member.relationship == "partner" for member in household.members)
-        for member in household.members:
-            relationship = member.relationship
-            if relationship == "other":
-                famille_of.append(group_count)
-                famille_household.append(household_index)
-                group_count += 1
-            else:
-                famille_of.append(main)
-            has_partner.append(partner and relationship in ("self", "partner"))
-        person_household += [household_index] * len(household.members)
-
-    # Each resource given, as its amount and one flat index of (person, kind, month) into ``resources`` below.
-    month_count = len(months)
-    kind_offset = {kind: index * month_count for index, kind in enumerate(RESOURCE_KINDS)}
-    person_stride = len(RESOURCE_KINDS) * month_count
-    cell_index: list[int] = []
-    cell_amount: list[float] = []
-    for person, member in enumerate(members):
-        base = person * person_stride
-        for month, by_kind in member.resources.items():
-            column = month_index.get(month)
-            if column is None:
-                continue
-            for kind, amount in by_kind.items():
-                cell_index.append(base + kind_offset[kind] + column)
-                cell_amount.append(float(amount or 0))
-
-    n_households = len(households)
-    persons = numpy.arange(person_count)
-    household_of = numpy.array(person_household, dtype=numpy.int64)
-    famille_index = numpy.array(famille_of, dtype=numpy.int64)
+    relationships = numpy.searchsorted(order, columns.relationship)
+    is_other = relationships == order.index("other")
+    # One famille (and foyer fiscal) per household, then one per "other" member, in the members' order.
+    others = numpy.bincount(household_of, weights=is_other, minlength=n_households).astype(numpy.int64)
+    main_famille = numpy.concatenate([[0], numpy.cumsum(others + 1)[:-1]])
+    group_count = int(n_households + others.sum())
+    sizes = columns.household_sizes()
+    earlier_others = numpy.cumsum(is_other) - is_other  # "other" members before each member
+    first_member = numpy.concatenate([[0], numpy.cumsum(sizes)[:-1]])
+    rank = earlier_others - earlier_others[first_member][household_of]
+    famille_index = main_famille[household_of] + numpy.where(is_other, 1 + rank, 0)
+    famille_household = numpy.repeat(numpy.arange(n_households), others + 1)
+    partners = numpy.bincount(household_of, weights=relationships == order.index("partner"), minlength=n_households)
+    couple = (partners > 0)[household_of] & numpy.isin(relationships, [order.index("self"), order.index("partner")])
 
     builder = SimulationBuilder()
     builder.create_entities(tbs)
-    builder.declare_person_entity("individu", persons)
+    builder.declare_person_entity("individu", numpy.arange(person_count))
     groups = numpy.arange(group_count)
     # Familles and foyers fiscaux have the same shape (one per household plus one per "other" member).
     for entity, ids, assignment in (
@@ -410,14 +381,19 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     def set_input(variable: str, period: str, values: numpy.ndarray) -> None:
         simulation.set_input(variable, period, values)
 
+    def encode(variable: str, table: dict[str, str], keys: numpy.ndarray) -> EnumArray:
+        # Strings of an enumeration as OpenFisca stores them, encoded once (``set_input`` would sort strings each
+        # time): through the few distinct keys.
+        unique, inverse = numpy.unique(keys, return_inverse=True)
+        codes = _encode(tbs, variable, numpy.array([table[key] for key in unique.tolist()]))
+        return EnumArray(numpy.asarray(codes)[inverse.reshape(-1)], codes.possible_values)
+
     # Individus
-    birth = (numpy.array(birth_days, dtype=numpy.int64) - _EPOCH_DAY).astype("datetime64[D]")
+    birth = columns.birth_date
     set_input("date_naissance", "ETERNITY", birth)
-    situation_array = numpy.array(situations)
-    # Enumerations encoded once, not once per month (strings are encoded by sorting them).
-    activite = _encode(tbs, "activite", numpy.array([ACTIVITE[situation] for situation in situations]))
-    disabled = situation_array == "disabled"
-    couple = numpy.array(has_partner, dtype=bool)
+    situations = columns.situation
+    activite = encode("activite", ACTIVITE, situations)
+    disabled = situations == "disabled"
     marital = _encode(tbs, "statut_marital", numpy.where(couple, "pacse", "celibataire"))
     for month in months:
         set_input("activite", month, EnumArray(activite.copy(), activite.possible_values))
@@ -431,21 +407,14 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
     scolarite[(ages >= 6) & (ages <= 10)] = "primaire"
     scolarite[(ages >= 11) & (ages <= 14)] = "college"
     scolarite[(ages >= 15) & (ages <= 17)] = "lycee"
-    scolarite[(ages >= 18) & (situation_array == "student")] = "enseignement_superieur"
+    scolarite[(ages >= 18) & (situations == "student")] = "enseignement_superieur"
     set_input("scolarite", period_month, scolarite.astype(str))
 
-    # A (person, kind, month) is given at most once: no index repeats.
-    cells = numpy.array(cell_index, dtype=numpy.int64)
-    flat = numpy.zeros(person_count * person_stride, dtype=numpy.float64)
-    flat[cells] = cell_amount
     # By kind, month and person, contiguous: each (kind, month) row is read several times.
-    by_person = flat.reshape(person_count, len(RESOURCE_KINDS), month_count)
-    resources = numpy.ascontiguousarray(by_person.transpose(1, 2, 0))
+    resources = numpy.ascontiguousarray(columns.resources.transpose(1, 2, 0))
     # The month asked for, when not given, is taken as the last month given (see the module docstring).
-    current_given = numpy.zeros(person_count, dtype=bool)
-    current_given[cells[cells % month_count == history_count] // person_stride] = True
     resources[:, history_count] = numpy.where(
-        current_given, resources[:, history_count], resources[:, history_count - 1]
+        columns.month_given[:, history_count], resources[:, history_count], resources[:, history_count - 1]
     )
     for kind, name in enumerate(RESOURCE_KINDS):
         for column, month in enumerate(months):
@@ -472,32 +441,28 @@ def build_batch(households: Sequence[HouseholdInput], period_month: str) -> Batc
         for month in past_benefits:
             set_input(variable, month, zeros)
     rfr = numpy.bincount(famille_index, weights=person_total, minlength=group_count)
-    given = numpy.array(
-        [numpy.nan if h.last_year_taxable_income is None else float(h.last_year_taxable_income) for h in households]
-    )
-    main_groups = numpy.array(main_famille, dtype=numpy.int64)
-    rfr[main_groups] = numpy.where(numpy.isnan(given), rfr[main_groups], given)
+    given = columns.last_year_taxable_income
+    rfr[main_famille] = numpy.where(numpy.isnan(given), rfr[main_famille], given)
     for tax_year in tax_years:
         set_input("rfr", tax_year, rfr.astype(numpy.float32))
 
     # Ménages
-    housing = [household.housing for household in households]
-    set_input("statut_occupation_logement", period_month, numpy.array([OCCUPATION[h] for h in housing]))
-    rents = numpy.array(
-        [float(h.monthly_rent or 0) if h.housing in RENTING else 0.0 for h in households], dtype=numpy.float32
-    )
+    housing = columns.housing
+    set_input("statut_occupation_logement", period_month, encode("statut_occupation_logement", OCCUPATION, housing))
+    renting = numpy.isin(housing, sorted(RENTING))
+    rents = numpy.where(renting, numpy.nan_to_num(columns.monthly_rent), 0.0).astype(numpy.float32)
     set_input("loyer", period_month, rents)
-    set_input("depcom", period_month, numpy.array([h.commune_insee.encode() for h in households], dtype="S5"))
+    set_input("depcom", period_month, numpy.char.encode(columns.commune_insee, "ascii").astype("S5"))
 
     return Batch(
         simulation=simulation,
         period_month=period_month,
         household_count=n_households,
         person_household=household_of,
-        person_member_id=member_ids,
+        person_member_id=columns.member_id,
         group_household={
-            "famille": numpy.array(famille_household, dtype=numpy.int64),
-            "foyer_fiscal": numpy.array(famille_household, dtype=numpy.int64),
+            "famille": famille_household,
+            "foyer_fiscal": famille_household,
             "menage": numpy.arange(n_households),
         },
     )
