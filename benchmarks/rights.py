@@ -13,7 +13,8 @@
     explanation: latency and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
     (chunks of 50,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
-    of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory.
+    of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory. The
+    households are drawn as arrays (``HouseholdColumns``), as a screening reads them from a data warehouse.
 """
 
 import argparse
@@ -43,7 +44,7 @@ from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate, web_api_trace
 from guichet.rights.engine.explain import explain
-from guichet.rights.engine.situation import HouseholdInput, MemberInput
+from guichet.rights.engine.situation import RESOURCE_ORDER, HouseholdColumns, HouseholdInput, MemberInput
 from guichet.rights.engine.system import ensure_django_settings, versions, warm_up
 
 PERIOD = "2025-01"
@@ -233,42 +234,63 @@ def served_payloads(count: int) -> list[dict]:
     ]
 
 
-def synthetic_households(count: int, seed: int) -> list[HouseholdInput]:
-    """Random but plausible households (vectorised draws, then plain objects)."""
+def synthetic_households(count: int, seed: int) -> HouseholdColumns:
+    """Random but plausible households, drawn as columns (as a territory's screening reads them): one or two adults
+    (employed, unemployed, retired past 65...) with a year of steady income, up to four children, a housing."""
     rng = numpy.random.default_rng(seed)
-    history = mapping.history_months(PERIOD)
-    situations = ["employed", "employed", "employed", "unemployed", "retired", "inactive", "disabled", "student"]
-    kinds = {"employed": "salary", "unemployed": "unemployment", "retired": "pension"}
-    housings = ["tenant", "tenant", "social_tenant", "social_tenant", "owner", "hosted"]
+    situations = numpy.array(["employed", "employed", "employed", "unemployed", "retired", "inactive", "disabled"])
+    situations = numpy.append(situations, "student")
+    housings = numpy.array(["tenant", "tenant", "social_tenant", "social_tenant", "owner", "hosted"])
     couples = rng.random(count) < 0.45
     children = rng.choice([0, 0, 1, 1, 2, 2, 3, 4], size=count)
-    incomes = numpy.round(rng.gamma(2.0, 700.0, size=(count, 2)), 2).tolist()
-    ages = rng.integers(19, 85, size=(count, 2)).tolist()
-    drawn = rng.integers(len(situations), size=(count, 2)).tolist()
-    household_list = []
-    for index in range(count):
-        members = []
-        for adult in range(2 if couples[index] else 1):
-            situation = "retired" if ages[index][adult] >= 65 else situations[drawn[index][adult]]
-            kind = kinds.get(situation)
-            resources = {month: {kind: incomes[index][adult]} for month in history} if kind else {}
-            birth = datetime.date(2025 - ages[index][adult], 1 + index % 12, 1 + index % 28)
-            members.append(MemberInput(f"a{adult}", "self" if adult == 0 else "partner", birth, situation, resources))
-        for child in range(int(children[index])):
-            birth = datetime.date(2006 + (index + 3 * child) % 19, 1 + child, 1 + index % 28)
-            members.append(MemberInput(f"c{child}", "child", birth, "student"))
-        housing = housings[index % len(housings)]
-        household_list.append(
-            HouseholdInput(
-                id=str(index),
-                members=members,
-                housing=housing,
-                monthly_rent=float(300 + (index * 37) % 700) if housing in ("tenant", "social_tenant") else None,
-                commune_insee=COMMUNES[index % len(COMMUNES)],
-                last_year_taxable_income=None if index % 3 else (incomes[index][0] + incomes[index][1]) * 12,
-            )
-        )
-    return household_list
+    incomes = numpy.round(rng.gamma(2.0, 700.0, size=(count, 2)), 2)
+    ages = rng.integers(19, 85, size=(count, 2))
+    drawn = rng.integers(len(situations), size=(count, 2))
+    index = numpy.arange(count)
+    adults = 1 + couples.astype(numpy.int64)
+    sizes = adults + children
+    household = numpy.repeat(index, sizes)
+    rank = numpy.arange(int(sizes.sum())) - numpy.repeat(numpy.cumsum(sizes) - sizes, sizes)
+    adult = rank < adults[household]
+    which = numpy.minimum(rank, 1)  # the first or second adult
+    child = rank - adults[household]
+    age = ages[household, which]
+    situation = numpy.where(
+        adult, numpy.where(age >= 65, "retired", situations[drawn[household, which]]), "student"
+    ).astype(str)
+    # The kind of income of each adult, the same amount every month of the past year.
+    kinds = {"employed": 0, "unemployed": 1, "retired": 2}  # indexes in RESOURCE_ORDER
+    kind = numpy.array([kinds.get(name, -1) for name in situation.tolist()])
+    earning = adult & (kind >= 0)
+    history = len(mapping.history_months(PERIOD))
+    resources = numpy.zeros((len(household), len(RESOURCE_ORDER), history + 1))
+    resources[earning, kind[earning], :history] = incomes[household[earning], which[earning], None]
+    month_given = numpy.zeros((len(household), history + 1), dtype=bool)
+    month_given[earning, :history] = True
+    day = 1 + household % 28
+    year = numpy.where(adult, 2025 - age, 2006 + (household + 3 * child) % 19)
+    month = numpy.where(adult, 1 + household % 12, 1 + child)
+    birth = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1)
+    birth = birth.astype("datetime64[D]") + (day - 1)
+    letters = numpy.where(adult, "a", "c")
+    numbers = numpy.where(adult, which, child).astype(str)
+    housing = housings[index % len(housings)]
+    renting = numpy.isin(housing, ["tenant", "social_tenant"])
+    return HouseholdColumns(
+        months=tuple(mapping.situation_months(PERIOD)),
+        housing=housing,
+        commune_insee=numpy.array(COMMUNES)[index % len(COMMUNES)],
+        monthly_rent=numpy.where(renting, 300 + (index * 37) % 700, numpy.nan),
+        last_year_taxable_income=numpy.where(index % 3 == 0, (incomes[:, 0] + incomes[:, 1]) * 12, numpy.nan),
+        member_household=household,
+        member_id=numpy.char.add(letters, numbers).tolist(),
+        relationship=numpy.where(adult, numpy.where(rank == 0, "self", "partner"), "child"),
+        birth_date=birth,
+        situation=situation,
+        resources=resources,
+        month_given=month_given,
+        household_id=index.astype(str).tolist(),
+    )
 
 
 def peak_memory_mb() -> float:
@@ -351,7 +373,7 @@ def latency(args: argparse.Namespace) -> None:
     print(f"  {'Guichet explain(every aid of the catalogue)':<50} {explain_all_ms:9.1f} ms")
 
 
-def _territory_chunk(argument: tuple[int, int]) -> list[HouseholdInput]:
+def _territory_chunk(argument: tuple[int, int]) -> HouseholdColumns:
     count, seed = argument
     return synthetic_households(count, seed)
 
