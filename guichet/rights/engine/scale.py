@@ -6,10 +6,10 @@ the smaller its share of that fixed cost, while memory grows with the chunk (~0.
 households); ``gc.collect()`` between chunks keeps it flat. A chunk is best given as columns
 (``situation.HouseholdColumns``): its simulation is built from them in ~0.3 s for 50,000 households
 (``mapping.build_batch``), where making 50,000 ``HouseholdInput`` objects and turning them into columns would take
-~3 s, more than computing them. Chunks are independent, so they are spread over worker processes. Workers are forked from a process whose tax and benefit system is already
-loaded and warm (copy-on-write), so no worker pays the load again. Each worker records a shape the first time it
-meets it (~0.5 s per shape, nearly all on its first chunk): the workers do it at the same time, none waits for
-another.
+~3 s, more than computing them. Chunks are independent, so they are spread over worker processes. Workers are
+forked from a process whose tax and benefit system is already loaded and warm (copy-on-write), so no worker pays
+the load again. Each worker records a shape the first time it meets it (~0.5 s per shape, nearly all on its first
+chunk): the workers do it at the same time, none waits for another.
 
 A chunk is described by a picklable ``(function, argument)`` pair that *builds* its households inside the worker:
 households are never pickled across processes (building them is cheaper than shipping them). The same pair can be
