@@ -108,9 +108,15 @@ def _first_nodes(simulation: Simulation) -> dict[tuple[str, str], TraceNode]:
 
 
 def _trace_summary(
-    simulation: Simulation, root: tuple[str, str], input_keys: set[tuple[str, str]]
+    simulation: Simulation,
+    root: tuple[str, str],
+    input_keys: set[tuple[str, str]],
+    subtrees: Mapping[tuple[str, str], fold.Subtree],
 ) -> tuple[list[dict], list[dict]]:
-    """Walk the trace breadth-first from ``root``: inputs reached and parameters applied (nearest first)."""
+    """Walk the trace breadth-first from ``root``: inputs reached and parameters applied (nearest first).
+
+    ``subtrees``: what the trace of a node the speed layer gave without computing it would have held (``fold.traced``).
+    """
     trace = _first_nodes(simulation)
     tbs = simulation.tax_benefit_system
     prefix = root[0].split("_")[0]
@@ -120,11 +126,18 @@ def _trace_summary(
     parameters: dict[str, dict] = {}
     while queue:
         key = queue.popleft()
+        subtree = subtrees.get(key)
         node = trace.get(key)
-        if node is None:
+        if subtree is None and node is None:
             continue
         name, period = key
-        if key in input_keys and len(inputs) < MAX_INPUTS * 13:
+        if subtree is not None:
+            children, accessed = subtree
+        else:
+            children = [(child.name, str(child.period)) for child in node.children]
+            # As the flat trace: one entry per parameter and instant, the last value read (in the first read's place).
+            accessed = {(parameter.name, str(parameter.period)): parameter.value for parameter in node.parameters}
+        if node is not None and key in input_keys and len(inputs) < MAX_INPUTS * 13:
             variable = tbs.variables[name]
             entry = inputs.setdefault(
                 name, {"variable": name, "label": variable.label, "entity": variable.entity.key, "values": {}}
@@ -135,8 +148,6 @@ def _trace_summary(
                 values = values.decode_to_str()
             for instance, value in zip(ids, numpy.asarray(values).tolist(), strict=False):
                 entry["values"].setdefault(instance, {})[period] = _jsonable(value)
-        # As the flat trace: one entry per parameter and instant, the last value read (in the first read's place).
-        accessed = {(parameter.name, str(parameter.period)): parameter.value for parameter in node.parameters}
         for (parameter_name, instant), value in accessed.items():
             if parameter_name not in parameters:
                 # Parameters used by the aid's own formulas (same name prefix) come first.
@@ -148,8 +159,7 @@ def _trace_summary(
                     "value": _jsonable(FlatTrace.serialize(value)),
                     **_parameter_metadata(parameter_name, instant),
                 }
-        for child in node.children:
-            dependency = (child.name, str(child.period))
+        for dependency in children:
             if dependency not in seen:
                 seen.add(dependency)
                 queue.append(dependency)
@@ -249,18 +259,18 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
     simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
     simulation.trace = True
     period = benefit.period_for(period_month)
-    values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
-    amount = round(float(values.sum()), 2)
-    eligible = amount > 0
-    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation))
-    reason, figures = None, {}
-    if not eligible or benefit.id in ("rsa", "ppa"):
-        # The reason's figures need no trace: a simulation of their own, where the speed layer reuses what does not
-        # depend on the household (``accel.fold``), costs less than going on in the traced one.
-        untraced = SimulationBuilder().build_from_entities(tbs, situation)
-        with fold.folding(untraced, ("reason", benefit.id)):
-            reason, figures = _reason(untraced, benefit, period_month)
-        reason = None if eligible else reason
+    # Only what depends on the household is computed and traced; what does not is the same for every household of
+    # its shape, and was traced once (``fold.traced``).
+    with fold.traced(simulation, ("explain", benefit.id, period_month)) as subtrees:
+        values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
+        amount = round(float(values.sum()), 2)
+        eligible = amount > 0
+        reason, figures = None, {}
+        if not eligible or benefit.id in ("rsa", "ppa"):
+            # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the trace.
+            reason, figures = _reason(simulation, benefit, period_month)
+            reason = None if eligible else reason
+    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), subtrees)
     return {
         "aid": benefit.id,
         "label": str(benefit.label),

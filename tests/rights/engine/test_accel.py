@@ -16,11 +16,12 @@ from openfisca_core.taxscales import MarginalRateTaxScale
 
 from guichet.rights.engine import accel, mapping
 from guichet.rights.engine.accel import fold, patches
-from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.benefits import BENEFITS_BY_ID, get_benefits
 from guichet.rights.engine.calculate import calculate_arrays, web_api_calculate
 from guichet.rights.engine.explain import explain
 from tests.rights.engine.conftest import PERIOD
 from tests.rights.engine.test_differential import households as drawn_households
+from tests.rights.engine.test_fold import variant
 
 
 def _plain_amounts(tbs, household) -> dict[str, float]:
@@ -101,13 +102,20 @@ def test_batch_arrays_identical(tbs, households):
         assert numpy.array_equal(fast.local_eligible[key], plain.local_eligible[key]), key
 
 
-@pytest.mark.parametrize("aid", ["rsa", "ppa", "aide_logement", "af", "metropole_demo_transport_solidaire"])
+@pytest.mark.parametrize("aid", ["rsa", "ppa", "aide_logement", "af", "aspa", "metropole_demo_transport_solidaire"])
 def test_explanation_unchanged(tbs, households, aid):
+    # Each shape twice: the first explanation of a shape is traced in full, the next one reuses what does not depend
+    # on the household (``fold.traced``) and must say exactly the same of its own values.
+    explained = [*households[:4], *(variant(household, 1.7, 40) for household in households[:4])]
     with accel.enabled(False):
-        plain = [explain(household, aid, PERIOD) for household in households[:4]]
+        plain = [explain(household, aid, PERIOD) for household in explained]
+    fold.clear()
     with accel.enabled(True):
-        fast = [explain(household, aid, PERIOD) for household in households[:4]]
+        fast = [explain(household, aid, PERIOD) for household in explained]
     assert fast == plain
+    assert plain[0] != plain[4]  # other values, other explanation
+    if aid in BENEFITS_BY_ID:
+        assert fold.stats()["folded"] == 4
 
 
 # Unit tests of the replacements ---------------------------------------------------------------------------------

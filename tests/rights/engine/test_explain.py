@@ -8,9 +8,11 @@ from openfisca_core.simulation_builder import SimulationBuilder
 
 from guichet.rights.engine import explain as explain_module
 from guichet.rights.engine import mapping
+from guichet.rights.engine.accel import fold
 from guichet.rights.engine.benefits import BENEFITS_BY_ID
 from guichet.rights.engine.explain import euros, explain
 from tests.rights.engine.conftest import PERIOD
+from tests.rights.engine.test_fold import variant
 
 
 def test_not_eligible_rsa_is_explained(tbs, households):
@@ -75,24 +77,44 @@ def _flat_trace_summary(simulation, root: str, input_keys: set[str]) -> tuple[li
     return inputs, parameters
 
 
+def _traced(tbs, situation: dict, variable: str, period: str, purpose: object = None) -> tuple:
+    """A traced simulation of ``variable``, through ``fold.traced`` when a ``purpose`` is given, and its subtrees."""
+    simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
+    simulation.trace = True
+    if purpose is None:
+        simulation.calculate(variable, period)
+        return simulation, {}
+    with fold.traced(simulation, purpose) as subtrees:
+        simulation.calculate(variable, period)
+    return simulation, subtrees
+
+
+@pytest.mark.parametrize("reused", [False, True])
 @pytest.mark.parametrize("aid", ["rsa", "aide_logement", "af"])
-def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid, monkeypatch):
-    """Same inputs (periods and values) and same parameters (order, first instant, value) as ``get_flat_trace``."""
+def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid, reused, monkeypatch):
+    """Same inputs (periods and values) and same parameters (order, first instant, value) as ``get_flat_trace``;
+    ``reused``: walked from a simulation where the speed layer gave what does not depend on the household, and the
+    subtrees it traced for another household of the same shape (``fold.traced``)."""
     # Without the limits on what is shown, so that every input and parameter reached is compared.
     monkeypatch.setattr(explain_module, "MAX_INPUTS", 10**6)
     monkeypatch.setattr(explain_module, "MAX_PARAMETERS", 10**6)
     benefit = BENEFITS_BY_ID[aid]
     period = benefit.period_for(PERIOD)
     for household in households:
-        situation = mapping.situation_dict(household, PERIOD)
-        simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
-        simulation.trace = True
-        simulation.calculate(benefit.variable, period)
+        situation = mapping.situation_dict(variant(household, 1.3, 50), PERIOD)
+        simulation, _nothing = _traced(tbs, situation, benefit.variable, period)
         keys = explain_module._input_keys(situation)
         expected_inputs, expected_parameters = _flat_trace_summary(
             simulation, f"{benefit.variable}<{period}>", {f"{name}<{when}>" for name, when in keys}
         )
-        inputs, parameters = explain_module._trace_summary(simulation, (benefit.variable, period), keys)
+        subtrees = {}
+        if reused:
+            purpose = ("test", aid)
+            _traced(tbs, mapping.situation_dict(household, PERIOD), benefit.variable, period, purpose)
+            full = len(explain_module._first_nodes(simulation))
+            simulation, subtrees = _traced(tbs, situation, benefit.variable, period, purpose)
+            assert subtrees and len(explain_module._first_nodes(simulation)) < full  # traced: only the household's
+        inputs, parameters = explain_module._trace_summary(simulation, (benefit.variable, period), keys, subtrees)
         assert {entry["variable"] for entry in inputs} <= set(expected_inputs)
         for entry in inputs:
             for instance, by_period in entry["values"].items():

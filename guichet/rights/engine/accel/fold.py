@@ -40,8 +40,14 @@ How it works:
   same next child and returns the same value. A run that read a holder directly or computed outside the fast path
   cannot be noted and teaches nothing.
 
-Folding is part of the speed layer: it does nothing when the layer is off, and never runs under a full tracer
-(explanations and ``/trace`` show every computation).
+* An **explanation** walks the trace of one aid (``explain``), so its formulas must run under OpenFisca's full
+  tracer. ``traced`` records, from the full trace of a signature's first explanation, the plan and the subtree of
+  each constant node (children and parameters read, what the walk reads). Later explanations of the signature are
+  given the constants only (no variants: every dependent formula runs, traced as usual) and read the constants'
+  subtrees from the plan: the same trace for the walk, the household's own part computed.
+
+Folding is part of the speed layer: it does nothing when the layer is off. ``folding`` never runs under a full
+tracer (``/trace`` shows every computation); ``traced`` only runs under one.
 """
 
 import collections
@@ -59,7 +65,7 @@ from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.periods import DateUnit
 from openfisca_core.periods import period as to_period
 from openfisca_core.simulations import Simulation
-from openfisca_core.tracers import SimpleTracer
+from openfisca_core.tracers import FullTracer, SimpleTracer
 
 from guichet.rights.engine.accel import patches
 
@@ -73,6 +79,10 @@ _ENGINE_DIRECTORIES = (os.path.dirname(openfisca_core.__file__), os.path.dirname
 Node = tuple[str, object]  # (variable name, Period)
 
 Check = tuple[tuple[tuple[str, object, numpy.ndarray], ...], numpy.ndarray]
+
+# A trace node, by (variable, period as text): the keys of its children, in the order its formula first asked for
+# them, and the parameters it read, by (name, instant as text), each with the last value read.
+Subtree = tuple[tuple[tuple[str, str], ...], dict[tuple[str, str], object]]
 
 
 class _Step:
@@ -125,6 +135,8 @@ class Plan:
     variants: dict[Node, "_Step | _Leaf"] = dataclasses.field(default_factory=dict)
     learned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     uniform: dict[int, bool] = dataclasses.field(default_factory=dict)  # ``_uniform`` of a block, by id
+    # For a plan recorded under the full tracer (``traced``): what each constant node's first trace node held.
+    subtrees: dict[tuple[str, str], "Subtree"] = dataclasses.field(default_factory=dict)
 
 
 _plans: "collections.OrderedDict[tuple, Plan]" = collections.OrderedDict()
@@ -237,7 +249,7 @@ class _Recorder(SimpleTracer):
             self.holder_reads[(top["name"], top["period"])].add(variable_name)
 
 
-def _watch_holder_reads(simulation: Simulation, recorder: _Recorder) -> list:
+def _watch_holder_reads(simulation: Simulation, recorder: "_Recorder | _TracedRecorder") -> list:
     """Note the holders that the model's formulas read directly (not through ``calculate``)."""
     watched = []
     for population in simulation.populations.values():
@@ -253,6 +265,55 @@ def _watch_holder_reads(simulation: Simulation, recorder: _Recorder) -> list:
         population.get_holder = get_holder
         watched.append(population)
     return watched
+
+
+class _TracedRecorder(FullTracer):
+    """OpenFisca's full tracer, noting also what ``_analyse`` needs beyond the trace: holders read and spirals."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        super().__init__()
+        self.simulation = simulation
+        self.holder_reads: dict[Node, set[str]] = collections.defaultdict(set)
+        self.tainted: set[Node] = set()
+
+    def record_calculation_end(self) -> None:
+        super().record_calculation_end()
+        invalidated = self.simulation.invalidated_caches
+        if invalidated and not self.stack:  # as ``_Recorder``
+            self.tainted.update((entry.variable, entry.period) for entry in invalidated)
+
+    def note_holder_read(self, variable_name: str) -> None:
+        node = self._current_node
+        if node is not None:
+            self.holder_reads[(node.name, node.period)].add(variable_name)
+
+    def graph(self) -> _Recorder:
+        """The recorded graph, as ``_Recorder`` keeps it, and the subtree of every node (its first trace node)."""
+        graph = _Recorder(self.simulation)
+        graph.holder_reads = self.holder_reads
+        graph.tainted = self.tainted
+        for tree in self.trees:
+            graph.roots.setdefault((tree.name, tree.period))
+        for node in self.browse_trace():
+            children = graph.children[(node.name, node.period)]
+            for child in node.children:
+                children.setdefault((child.name, child.period))
+        return graph
+
+    def subtrees(self) -> dict[tuple[str, str], Subtree]:
+        """Each node's subtree (see ``Subtree``), from its first trace node, as an explanation reads the trace."""
+        subtrees: dict[tuple[str, str], Subtree] = {}
+        labels: dict[object, str] = {}
+        for node in self.browse_trace():
+            key = (node.name, labels.setdefault(node.period, str(node.period)))
+            if key in subtrees:
+                continue
+            children = dict.fromkeys(
+                (child.name, labels.setdefault(child.period, str(child.period))) for child in node.children
+            )
+            parameters = {(parameter.name, str(parameter.period)): parameter.value for parameter in node.parameters}
+            subtrees[key] = (tuple(children), parameters)
+        return subtrees
 
 
 def _analyse(recorder: _Recorder, inputs: dict[str, set | None], seeds: set[Node]) -> tuple[set[Node], set[Node]]:
@@ -559,6 +620,89 @@ class _Reuse:
         return following
 
 
+class _Constants:
+    """Installed on a simulation computed under the full tracer (``traced``): a constant node's value from the plan,
+    without running its formula (so without trace nodes below it: ``Plan.subtrees`` has them); every other formula
+    runs, traced. Nothing is learnt."""
+
+    __slots__ = ("constants",)
+    repeats = 1
+
+    def __init__(self, plan: Plan) -> None:
+        self.constants = plan.constants
+
+    def __call__(self, simulation: Simulation, variable_name: str, period: object) -> numpy.ndarray | None:
+        return self.constants.get((variable_name, period))
+
+    def constant(self, variable_name: str, period: object) -> numpy.ndarray | None:
+        """The value of a constant node, or None."""
+        return self.constants.get((variable_name, period))
+
+    def learns(self, variable_name: str, period: object) -> bool:
+        """Never: variants are for one-household simulations computed without the full tracer."""
+        return False
+
+
+def _keep(key: tuple, plan: Plan) -> None:
+    with _lock:
+        _plans[key] = plan
+        _stats["recorded"] += 1
+        while len(_plans) > PLAN_LIMIT:
+            _key, oldest = _plans.popitem(last=False)
+            _stats["variants"] -= oldest.learned.total()
+
+
+@contextlib.contextmanager
+def traced(simulation: Simulation, purpose: object) -> Iterator[dict[tuple[str, str], Subtree]]:
+    """Compute a one-household simulation under OpenFisca's full tracer, reusing the constant nodes its signature's
+    plan for ``purpose`` holds; yields the subtrees of those nodes (see ``Subtree``), which the trace lacks.
+
+    Enter it with ``simulation.trace`` on, once the inputs are set and before the first ``calculate``. The trace
+    then holds every node that depends on the household, computed as usual; below a constant node it is what the
+    first simulation of the signature traced there, which no input of the household changes (the recording made
+    sure of that, as for ``folding``). That first simulation is traced in full and records the plan; it yields an
+    empty dict. Explanations read a traced simulation (``explain``): only the household's own part is computed.
+    """
+    if not patches.is_installed() or simulation.tracer.__class__ is not FullTracer or simulation.tracer.stack:
+        yield {}
+        return
+    signature, repeats, inputs = _signature(simulation)
+    key = (signature, ("traced", purpose))
+    if repeats != 1 or simulation.persons.count > MAX_SINGLE_PERSONS:
+        yield {}
+        return
+    with _lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            _stats["folded"] += 1
+    if plan is not None:
+        simulation.__dict__[patches.REUSE_ATTRIBUTE] = _Constants(plan)
+        try:
+            yield plan.subtrees
+        finally:
+            simulation.__dict__.pop(patches.REUSE_ATTRIBUTE, None)
+        return
+    recorder = _TracedRecorder(simulation)
+    simulation.tracer = recorder  # a full tracer still: the caller reads its trace
+    watched = _watch_holder_reads(simulation, recorder)
+    try:
+        yield {}
+        graph = recorder.graph()
+        plan = _build_plan(simulation, graph, inputs, repeats)
+    finally:
+        for population in watched:
+            del population.get_holder
+    dependent, _frontier = _analyse(graph, inputs, set())
+    subtrees = recorder.subtrees()
+    constant_keys = {(name, str(period)) for name, period in graph.children.keys() - dependent}
+    constant_keys |= {(name, str(period)) for name, period in plan.constants}
+    plan = dataclasses.replace(
+        plan, checks={}, subtrees={key: subtrees[key] for key in constant_keys if key in subtrees}
+    )
+    _keep(key, plan)
+
+
 @contextlib.contextmanager
 def folding(simulation: Simulation, purpose: object = None) -> Iterator[None]:
     """Compute a simulation inside this block with what its signature's first simulation taught (or teach it).
@@ -597,9 +741,4 @@ def folding(simulation: Simulation, purpose: object = None) -> Iterator[None]:
         for population in watched:
             del population.get_holder
         simulation.tracer = SimpleTracer()
-    with _lock:
-        _plans[key] = plan
-        _stats["recorded"] += 1
-        while len(_plans) > PLAN_LIMIT:
-            _key, oldest = _plans.popitem(last=False)
-            _stats["variants"] -= oldest.learned.total()
+    _keep(key, plan)
