@@ -91,19 +91,22 @@ def _instance_ids(simulation: Simulation, entity_key: str) -> list[str]:
     return [str(item) for item in simulation.populations[entity_key].ids]
 
 
-def _first_nodes(simulation: Simulation) -> dict[tuple[str, str], TraceNode]:
+def _first_nodes(simulation: Simulation, labels: dict | None = None) -> dict[tuple[str, str], TraceNode]:
     """The nodes of OpenFisca's flat trace by key (variable, period as text), without serialising every value.
 
     As ``FlatTrace.get_trace``: the first node of a key in the trace's order wins (a calculation comes before the
-    cache reads of its value).
+    cache reads of its value). ``labels``: periods already written as text, by period (filled here).
     """
-    labels: dict[object, str] = {}
+    labels = {} if labels is None else labels
     first: dict[tuple[str, str], TraceNode] = {}
-    for node in simulation.tracer.browse_trace():
+    pending = list(reversed(simulation.tracer.trees))  # ``browse_trace``'s order, without nested generators
+    while pending:
+        node = pending.pop()
         label = labels.get(node.period)
         if label is None:
             label = labels[node.period] = str(node.period)
         first.setdefault((node.name, label), node)
+        pending.extend(reversed(node.children))
     return first
 
 
@@ -111,22 +114,33 @@ def _trace_summary(
     simulation: Simulation,
     root: tuple[str, str],
     input_keys: set[tuple[str, str]],
-    subtrees: Mapping[tuple[str, str], fold.Subtree],
+    given: fold.Traced,
 ) -> tuple[list[dict], list[dict]]:
     """Walk the trace breadth-first from ``root``: inputs reached and parameters applied (nearest first).
 
-    ``subtrees``: what the trace of a node the speed layer gave without computing it would have held (``fold.traced``).
+    ``given``: what the trace of nodes the speed layer gave without running their formula would have held
+    (``fold.traced``).
     """
-    trace = _first_nodes(simulation)
+    labels: dict[object, str] = {}
+
+    def label(period: object) -> str:
+        text = labels.get(period)
+        if text is None:
+            text = labels[period] = str(period)
+        return text
+
+    trace = _first_nodes(simulation, labels)
     tbs = simulation.tax_benefit_system
     prefix = root[0].split("_")[0]
     seen = {root}
     queue = deque([root])
     inputs: dict[str, dict] = {}
-    parameters: dict[str, dict] = {}
+    ids: dict[str, list[str]] = {}
+    # The first read of each parameter: whether the aid's own formulas (same name prefix) read it, instant, value.
+    found: dict[str, tuple[bool, str, object]] = {}
     while queue:
         key = queue.popleft()
-        subtree = subtrees.get(key)
+        subtree = given.subtrees.get(key)
         node = trace.get(key)
         if subtree is None and node is None:
             continue
@@ -134,31 +148,30 @@ def _trace_summary(
         if subtree is not None:
             children, accessed = subtree
         else:
-            children = [(child.name, str(child.period)) for child in node.children]
-            # As the flat trace: one entry per parameter and instant, the last value read (in the first read's place).
-            accessed = {(parameter.name, str(parameter.period)): parameter.value for parameter in node.parameters}
+            children = [(child.name, label(child.period)) for child in node.children]
+            accessed = given.parameters.get(key)
+            if accessed is None:
+                # As the flat trace: one entry per parameter and instant, the last value read (in the first read's
+                # place).
+                accessed = {
+                    (parameter.name, label(parameter.period)): parameter.value for parameter in node.parameters
+                }
         if node is not None and key in input_keys and len(inputs) < MAX_INPUTS * 13:
             variable = tbs.variables[name]
+            entity = variable.entity.key
             entry = inputs.setdefault(
-                name, {"variable": name, "label": variable.label, "entity": variable.entity.key, "values": {}}
+                name, {"variable": name, "label": variable.label, "entity": entity, "values": {}}
             )
-            ids = _instance_ids(simulation, variable.entity.key)
+            if entity not in ids:
+                ids[entity] = _instance_ids(simulation, entity)
             values = node.value
             if hasattr(values, "decode_to_str"):
                 values = values.decode_to_str()
-            for instance, value in zip(ids, numpy.asarray(values).tolist(), strict=False):
+            for instance, value in zip(ids[entity], numpy.asarray(values).tolist(), strict=False):
                 entry["values"].setdefault(instance, {})[period] = _jsonable(value)
         for (parameter_name, instant), value in accessed.items():
-            if parameter_name not in parameters:
-                # Parameters used by the aid's own formulas (same name prefix) come first.
-                own = name.startswith(prefix)
-                parameters[parameter_name] = {
-                    "own": own,
-                    "name": parameter_name,
-                    "instant": instant,
-                    "value": _jsonable(FlatTrace.serialize(value)),
-                    **_parameter_metadata(parameter_name, instant),
-                }
+            if parameter_name not in found:
+                found[parameter_name] = (name.startswith(prefix), instant, value)
         for dependency in children:
             if dependency not in seen:
                 seen.add(dependency)
@@ -174,8 +187,18 @@ def _trace_summary(
         }
         if values:
             kept.append({**entry, "values": values})
-    ranked = sorted(parameters.values(), key=lambda parameter: not parameter.pop("own"))
-    return kept[:MAX_INPUTS], ranked[:MAX_PARAMETERS]
+    # The aid's own parameters first; the values and references of those shown only (hundreds are reached).
+    ranked = sorted(found.items(), key=lambda item: not item[1][0])[:MAX_PARAMETERS]
+    parameters = [
+        {
+            "name": parameter_name,
+            "instant": instant,
+            "value": _jsonable(FlatTrace.serialize(value)),
+            **_parameter_metadata(parameter_name, instant),
+        }
+        for parameter_name, (_own, instant, value) in ranked
+    ]
+    return kept[:MAX_INPUTS], parameters
 
 
 def _input_keys(situation: dict) -> set[tuple[str, str]]:
@@ -261,7 +284,7 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
     period = benefit.period_for(period_month)
     # Only what depends on the household is computed and traced; what does not is the same for every household of
     # its shape, and was traced once (``fold.traced``).
-    with fold.traced(simulation, ("explain", benefit.id, period_month)) as subtrees:
+    with fold.traced(simulation, ("explain", benefit.id, period_month)) as given:
         values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
         amount = round(float(values.sum()), 2)
         eligible = amount > 0
@@ -270,7 +293,7 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
             # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the trace.
             reason, figures = _reason(simulation, benefit, period_month)
             reason = None if eligible else reason
-    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), subtrees)
+    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), given)
     return {
         "aid": benefit.id,
         "label": str(benefit.label),

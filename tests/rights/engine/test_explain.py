@@ -78,15 +78,15 @@ def _flat_trace_summary(simulation, root: str, input_keys: set[str]) -> tuple[li
 
 
 def _traced(tbs, situation: dict, variable: str, period: str, purpose: object = None) -> tuple:
-    """A traced simulation of ``variable``, through ``fold.traced`` when a ``purpose`` is given, and its subtrees."""
+    """A traced simulation of ``variable``, through ``fold.traced`` when a ``purpose`` is given, and what that gave."""
     simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
     simulation.trace = True
     if purpose is None:
         simulation.calculate(variable, period)
-        return simulation, {}
-    with fold.traced(simulation, purpose) as subtrees:
+        return simulation, fold.Traced()
+    with fold.traced(simulation, purpose) as given:
         simulation.calculate(variable, period)
-    return simulation, subtrees
+    return simulation, given
 
 
 @pytest.mark.parametrize("reused", [False, True])
@@ -107,14 +107,15 @@ def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid, reu
         expected_inputs, expected_parameters = _flat_trace_summary(
             simulation, f"{benefit.variable}<{period}>", {f"{name}<{when}>" for name, when in keys}
         )
-        subtrees = {}
+        given = fold.Traced()
         if reused:
             purpose = ("test", aid)
             _traced(tbs, mapping.situation_dict(household, PERIOD), benefit.variable, period, purpose)
             full = len(explain_module._first_nodes(simulation))
-            simulation, subtrees = _traced(tbs, situation, benefit.variable, period, purpose)
-            assert subtrees and len(explain_module._first_nodes(simulation)) < full  # traced: only the household's
-        inputs, parameters = explain_module._trace_summary(simulation, (benefit.variable, period), keys, subtrees)
+            simulation, given = _traced(tbs, situation, benefit.variable, period, purpose)
+            assert given.subtrees and len(explain_module._first_nodes(simulation)) < full  # only the household's
+            assert given.parameters  # and values given once their children were checked
+        inputs, parameters = explain_module._trace_summary(simulation, (benefit.variable, period), keys, given)
         assert {entry["variable"] for entry in inputs} <= set(expected_inputs)
         for entry in inputs:
             for instance, by_period in entry["values"].items():

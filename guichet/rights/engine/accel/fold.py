@@ -57,7 +57,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy
 import openfisca_core
@@ -65,7 +65,7 @@ from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.periods import DateUnit
 from openfisca_core.periods import period as to_period
 from openfisca_core.simulations import Simulation
-from openfisca_core.tracers import FullTracer, SimpleTracer
+from openfisca_core.tracers import FullTracer, SimpleTracer, TraceNode
 
 from guichet.rights.engine.accel import patches
 
@@ -135,8 +135,10 @@ class Plan:
     variants: dict[Node, "_Step | _Leaf"] = dataclasses.field(default_factory=dict)
     learned: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     uniform: dict[int, bool] = dataclasses.field(default_factory=dict)  # ``_uniform`` of a block, by id
-    # For a plan recorded under the full tracer (``traced``): what each constant node's first trace node held.
+    # For a plan recorded under the full tracer (``traced``): what each constant node's first trace node held, and
+    # the parameters read by each node of ``checks``.
     subtrees: dict[tuple[str, str], "Subtree"] = dataclasses.field(default_factory=dict)
+    read: dict[Node, dict[tuple[str, str], object]] = dataclasses.field(default_factory=dict)
 
 
 _plans: "collections.OrderedDict[tuple, Plan]" = collections.OrderedDict()
@@ -267,8 +269,29 @@ def _watch_holder_reads(simulation: Simulation, recorder: "_Recorder | _TracedRe
     return watched
 
 
-class _TracedRecorder(FullTracer):
-    """OpenFisca's full tracer, noting also what ``_analyse`` needs beyond the trace: holders read and spirals."""
+class _UntimedTracer(FullTracer):
+    """OpenFisca's full tracer, without the timings (an explanation never shows them, and taking them cost a tenth of
+    its time): the same nodes, children, values and parameters read."""
+
+    def record_calculation_start(self, variable: str, period: object) -> None:
+        self._simple_tracer._stack.append({"name": variable, "period": period})
+        parent = self._current_node
+        node = TraceNode(name=variable, period=period, parent=parent)
+        if parent is None:
+            self._trees.append(node)
+        else:
+            parent.children.append(node)
+        self._current_node = node
+
+    def record_calculation_end(self) -> None:
+        self._simple_tracer._stack.pop()
+        node = self._current_node
+        if node is not None:
+            self._current_node = node.parent
+
+
+class _TracedRecorder(_UntimedTracer):
+    """The untimed full tracer, noting also what ``_analyse`` needs beyond the trace: holders read and spirals."""
 
     def __init__(self, simulation: Simulation) -> None:
         super().__init__()
@@ -620,19 +643,49 @@ class _Reuse:
         return following
 
 
-class _Constants:
-    """Installed on a simulation computed under the full tracer (``traced``): a constant node's value from the plan,
-    without running its formula (so without trace nodes below it: ``Plan.subtrees`` has them); every other formula
-    runs, traced. Nothing is learnt."""
+@dataclasses.dataclass(frozen=True)
+class Traced:
+    """What an explanation's walk reads beside the trace of a simulation computed under ``traced``.
 
-    __slots__ = ("constants",)
+    ``subtrees``: for each node given as a constant, what its first trace node would have held (see ``Subtree``).
+    ``parameters``: for each node whose value was given once its children were checked (its trace node has those
+    children), the parameters its formula read, by (name, instant as text), each with the last value read.
+    """
+
+    subtrees: Mapping[tuple[str, str], Subtree] = dataclasses.field(default_factory=dict)
+    parameters: dict[tuple[str, str], dict[tuple[str, str], object]] = dataclasses.field(default_factory=dict)
+
+
+class _Traced:
+    """Installed on a simulation computed under the full tracer (``traced``): a constant node's value from the plan,
+    without running its formula (so without trace nodes below it: ``Plan.subtrees`` has them); a dependent node's
+    value from the plan when its children, asked for in the order its formula first asked for them (traced as its
+    formula would have asked for them), equal what they were in the recording, bit for bit (``Traced.parameters``
+    then says what the formula read); every other formula runs, traced. Nothing is learnt."""
+
+    __slots__ = ("checks", "constants", "parameters", "read")
     repeats = 1
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, parameters: dict) -> None:
         self.constants = plan.constants
+        self.checks = plan.checks
+        self.read = plan.read
+        self.parameters = parameters
 
     def __call__(self, simulation: Simulation, variable_name: str, period: object) -> numpy.ndarray | None:
-        return self.constants.get((variable_name, period))
+        node = (variable_name, period)
+        block = self.constants.get(node)
+        if block is not None:
+            return block
+        check = self.checks.get(node)
+        if check is None:
+            return None
+        children, value = check
+        for child_name, child_period, child_block in children:
+            if not _same(simulation.calculate(child_name, child_period), child_block, 1):
+                return None
+        self.parameters[(variable_name, str(period))] = self.read[node]
+        return value
 
     def constant(self, variable_name: str, period: object) -> numpy.ndarray | None:
         """The value of a constant node, or None."""
@@ -653,23 +706,24 @@ def _keep(key: tuple, plan: Plan) -> None:
 
 
 @contextlib.contextmanager
-def traced(simulation: Simulation, purpose: object) -> Iterator[dict[tuple[str, str], Subtree]]:
-    """Compute a one-household simulation under OpenFisca's full tracer, reusing the constant nodes its signature's
-    plan for ``purpose`` holds; yields the subtrees of those nodes (see ``Subtree``), which the trace lacks.
+def traced(simulation: Simulation, purpose: object) -> Iterator[Traced]:
+    """Compute a one-household simulation under OpenFisca's full tracer, reusing what its signature's plan for
+    ``purpose`` holds; yields what an explanation reads beside the trace (``Traced``), filled as it computes.
 
-    Enter it with ``simulation.trace`` on, once the inputs are set and before the first ``calculate``. The trace
-    then holds every node that depends on the household, computed as usual; below a constant node it is what the
-    first simulation of the signature traced there, which no input of the household changes (the recording made
-    sure of that, as for ``folding``). That first simulation is traced in full and records the plan; it yields an
-    empty dict. Explanations read a traced simulation (``explain``): only the household's own part is computed.
+    Enter it with ``simulation.trace`` on, once the inputs are set and before the first ``calculate``; its tracer is
+    replaced by one that takes no timings (``_UntimedTracer``). The trace then holds every node that depends on the
+    household, computed as usual or given once its children were checked; below a constant node it is what the first
+    simulation of the signature traced there, which no input of the household changes (the recording made sure of
+    that, as for ``folding``). That first simulation is traced in full and records the plan. Explanations read a
+    traced simulation (``explain``): only the household's own part is computed.
     """
     if not patches.is_installed() or simulation.tracer.__class__ is not FullTracer or simulation.tracer.stack:
-        yield {}
+        yield Traced()
         return
     signature, repeats, inputs = _signature(simulation)
     key = (signature, ("traced", purpose))
     if repeats != 1 or simulation.persons.count > MAX_SINGLE_PERSONS:
-        yield {}
+        yield Traced()
         return
     with _lock:
         plan = _plans.get(key)
@@ -677,9 +731,11 @@ def traced(simulation: Simulation, purpose: object) -> Iterator[dict[tuple[str, 
             _plans.move_to_end(key)
             _stats["folded"] += 1
     if plan is not None:
-        simulation.__dict__[patches.REUSE_ATTRIBUTE] = _Constants(plan)
+        given = Traced(subtrees=plan.subtrees)
+        simulation.tracer = _UntimedTracer()
+        simulation.__dict__[patches.REUSE_ATTRIBUTE] = _Traced(plan, given.parameters)
         try:
-            yield plan.subtrees
+            yield given
         finally:
             simulation.__dict__.pop(patches.REUSE_ATTRIBUTE, None)
         return
@@ -687,7 +743,7 @@ def traced(simulation: Simulation, purpose: object) -> Iterator[dict[tuple[str, 
     simulation.tracer = recorder  # a full tracer still: the caller reads its trace
     watched = _watch_holder_reads(simulation, recorder)
     try:
-        yield {}
+        yield Traced()
         graph = recorder.graph()
         plan = _build_plan(simulation, graph, inputs, repeats)
     finally:
@@ -697,8 +753,12 @@ def traced(simulation: Simulation, purpose: object) -> Iterator[dict[tuple[str, 
     subtrees = recorder.subtrees()
     constant_keys = {(name, str(period)) for name, period in graph.children.keys() - dependent}
     constant_keys |= {(name, str(period)) for name, period in plan.constants}
+    checks = {node: check for node, check in plan.checks.items() if (node[0], str(node[1])) in subtrees}
     plan = dataclasses.replace(
-        plan, checks={}, subtrees={key: subtrees[key] for key in constant_keys if key in subtrees}
+        plan,
+        checks=checks,
+        subtrees={key: subtrees[key] for key in constant_keys if key in subtrees},
+        read={node: subtrees[(node[0], str(node[1]))][1] for node in checks},
     )
     _keep(key, plan)
 
