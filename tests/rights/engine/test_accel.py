@@ -5,6 +5,7 @@ Web API path, the batch path and the explanations; and unit tests of each replac
 """
 
 import copy
+import dataclasses
 
 import numpy
 import pytest
@@ -104,9 +105,12 @@ def test_batch_arrays_identical(tbs, households):
 
 @pytest.mark.parametrize("aid", ["rsa", "ppa", "aide_logement", "af", "aspa", "metropole_demo_transport_solidaire"])
 def test_explanation_unchanged(tbs, households, aid):
-    # Each shape twice: the first explanation of a shape is traced in full, the next one reuses what does not depend
-    # on the household (``fold.traced``) and must say exactly the same of its own values.
-    explained = [*households[:4], *(variant(household, 1.7, 40) for household in households[:4])]
+    # Each shape three times: the first explanation of a shape is traced in full, the next ones reuse what does not
+    # depend on the household and what the previous ones' formulas taught (``fold.traced``; the third differs from
+    # the second by its rent only), and must say exactly the same of their own values.
+    others = [variant(household, 1.7, 40) for household in households[:4]]
+    rents = [dataclasses.replace(other, monthly_rent=(other.monthly_rent or 0) + 30) for other in others]
+    explained = [*households[:4], *others, *rents]
     with accel.enabled(False):
         plain = [explain(household, aid, PERIOD) for household in explained]
     fold.clear()
@@ -115,7 +119,7 @@ def test_explanation_unchanged(tbs, households, aid):
     assert fast == plain
     assert plain[0] != plain[4]  # other values, other explanation
     if aid in BENEFITS_BY_ID:
-        assert fold.stats()["folded"] == 4
+        assert fold.stats()["folded"] == 8 and fold.stats()["variants"] > 0
 
 
 # Unit tests of the replacements ---------------------------------------------------------------------------------

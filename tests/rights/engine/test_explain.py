@@ -111,6 +111,12 @@ def test_the_trace_walk_reads_what_the_flat_trace_says(tbs, households, aid, reu
         if reused:
             purpose = ("test", aid)
             _traced(tbs, mapping.situation_dict(household, PERIOD), benefit.variable, period, purpose)
+            # Another household of the shape teaches variants; this one's rent differs, nothing else.
+            learner = variant(household, 1.3, 50)
+            learner.monthly_rent = None if learner.monthly_rent is None else learner.monthly_rent + 25
+            learned = fold.stats().get("variants", 0)
+            _traced(tbs, mapping.situation_dict(learner, PERIOD), benefit.variable, period, purpose)
+            assert fold.stats()["variants"] > learned
             full = len(explain_module._first_nodes(simulation))
             simulation, given = _traced(tbs, situation, benefit.variable, period, purpose)
             assert given.subtrees and len(explain_module._first_nodes(simulation)) < full  # only the household's

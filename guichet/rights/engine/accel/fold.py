@@ -111,12 +111,14 @@ class _Step:
 
 
 class _Leaf:
-    """The value a formula returned after asking for the children on the way here."""
+    """The value a formula returned after asking for the children on the way here (and, in a plan of ``traced``,
+    the parameters it read: see ``Traced.parameters``)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("parameters", "value")
 
-    def __init__(self, value: numpy.ndarray) -> None:
+    def __init__(self, value: numpy.ndarray, parameters: dict | None = None) -> None:
         self.value = value
+        self.parameters = parameters
 
 
 @dataclasses.dataclass(frozen=True)
@@ -590,10 +592,6 @@ class _Reuse:
             step = following
         return step.value
 
-    def _from_check(self, node: Node, check: Check) -> "_Step | _Leaf":
-        children, value = check
-        return self.variants.setdefault(node, self._chain(list(children), _Leaf(value)))
-
     def learns(self, variable_name: str, period: object) -> bool:
         """Whether the formula about to run for this node should be watched (asked by the speed layer)."""
         node = (variable_name, period)
@@ -604,43 +602,58 @@ class _Reuse:
 
     def learn(self, variable_name: str, period: object, reads: list, value: numpy.ndarray) -> None:
         """Add the variant of a watched formula run: what it asked for, in order, and what it returned."""
-        node = (variable_name, period)
-        # In the order first asked for (asked again, a value comes from the cache: it is the same).
-        first: dict[Node, tuple] = {}
-        for name, when, child in reads:
-            first.setdefault((name, when), (name, when, child))
-        path = list(first.values())
-        leaf_value = numpy.array(value, copy=True)
-        if isinstance(value, EnumArray):
-            leaf_value = EnumArray(leaf_value, value.possible_values)
-        leaf_value.flags.writeable = False
-        leaf = _Leaf(leaf_value)
-        with _lock:
-            step = self.variants.get(node)
-            if step is None:
-                self.variants[node] = self._chain(path, leaf)
-            else:
-                for index, (name, when, child) in enumerate(path):
-                    if step.__class__ is not _Step or step.name != name or step.period != when:
-                        return  # the formula asked for something else than the tree says: leave the tree alone
-                    following = step.branches.get(_key(child))
-                    if following is None:
-                        step.add(child, self._chain(path[index + 1 :], leaf))
-                        break
-                    step = following
-                else:
-                    return  # the same children: the variant is known already
-            self.learned[node] += 1
-            _stats["variants"] += 1
+        _learn(self.variants, self.learned, self.constants, (variable_name, period), reads, _Leaf(_frozen(value)))
 
-    def _chain(self, path: list, leaf: _Leaf) -> "_Step | _Leaf":
-        """Steps asking for each (name, period, value) of ``path`` in turn, then ``leaf`` (``leaf`` alone if empty)."""
-        following: _Step | _Leaf = leaf
-        for name, when, child in reversed(path):
-            step = _Step(name, when, self.constants.get((name, when)))
-            step.add(child, following)
-            following = step
-        return following
+    def _from_check(self, node: Node, check: Check) -> "_Step | _Leaf":
+        children, value = check
+        return self.variants.setdefault(node, _chain(list(children), _Leaf(value), self.constants))
+
+
+def _frozen(value: numpy.ndarray) -> numpy.ndarray:
+    """A read-only copy of a formula's value, to keep in a variant."""
+    frozen = numpy.array(value, copy=True)
+    if isinstance(value, EnumArray):
+        frozen = EnumArray(frozen, value.possible_values)
+    frozen.flags.writeable = False
+    return frozen
+
+
+def _chain(path: list, leaf: _Leaf, constants: dict) -> "_Step | _Leaf":
+    """Steps asking for each (name, period, value) of ``path`` in turn, then ``leaf`` (``leaf`` alone if empty)."""
+    following: _Step | _Leaf = leaf
+    for name, when, child in reversed(path):
+        step = _Step(name, when, constants.get((name, when)))
+        step.add(child, following)
+        following = step
+    return following
+
+
+def _learn(
+    variants: dict, learned: collections.Counter, constants: dict, node: Node, reads: list, leaf: _Leaf
+) -> None:
+    """Add a variant of ``node``: the (name, period, value) its formula asked for, in order, then ``leaf``."""
+    # In the order first asked for (asked again, a value comes from the cache: it is the same).
+    first: dict[Node, tuple] = {}
+    for name, when, child in reads:
+        first.setdefault((name, when), (name, when, child))
+    path = list(first.values())
+    with _lock:
+        step = variants.get(node)
+        if step is None:
+            variants[node] = _chain(path, leaf, constants)
+        else:
+            for index, (name, when, child) in enumerate(path):
+                if step.__class__ is not _Step or step.name != name or step.period != when:
+                    return  # the formula asked for something else than the tree says: leave the tree alone
+                following = step.branches.get(_key(child))
+                if following is None:
+                    step.add(child, _chain(path[index + 1 :], leaf, constants))
+                    break
+                step = following
+            else:
+                return  # the same children: the variant is known already
+        learned[node] += 1
+        _stats["variants"] += 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -659,17 +672,24 @@ class Traced:
 class _Traced:
     """Installed on a simulation computed under the full tracer (``traced``): a constant node's value from the plan,
     without running its formula (so without trace nodes below it: ``Plan.subtrees`` has them); a dependent node's
-    value from the plan when its children, asked for in the order its formula first asked for them (traced as its
-    formula would have asked for them), equal what they were in the recording, bit for bit (``Traced.parameters``
-    then says what the formula read); every other formula runs, traced. Nothing is learnt."""
+    value from the plan's variants when its children, asked for in turn (traced as its formula would have asked for
+    them), lead to one (``Traced.parameters`` then says what the formula read); every other formula runs, traced,
+    and teaches a variant once the simulation is computed (``learn``).
 
-    __slots__ = ("checks", "constants", "parameters", "read")
+    The plan's variants start from its checks (the recording's children and value of each node) and grow as in
+    ``_Reuse.variant``, with the same argument: a formula that got the same values, in the same order, asks for
+    the same next child, reads the same parameters and returns the same value.
+    """
+
+    __slots__ = ("checks", "constants", "learned", "parameters", "read", "variants")
     repeats = 1
 
     def __init__(self, plan: Plan, parameters: dict) -> None:
         self.constants = plan.constants
         self.checks = plan.checks
         self.read = plan.read
+        self.variants = plan.variants
+        self.learned = plan.learned
         self.parameters = parameters
 
     def __call__(self, simulation: Simulation, variable_name: str, period: object) -> numpy.ndarray | None:
@@ -677,23 +697,69 @@ class _Traced:
         block = self.constants.get(node)
         if block is not None:
             return block
-        check = self.checks.get(node)
-        if check is None:
-            return None
-        children, value = check
-        for child_name, child_period, child_block in children:
-            if not _same(simulation.calculate(child_name, child_period), child_block, 1):
+        step = self.variants.get(node)
+        if step is None:
+            check = self.checks.get(node)
+            if check is None:
                 return None
-        self.parameters[(variable_name, str(period))] = self.read[node]
-        return value
+            children, value = check
+            step = self.variants.setdefault(
+                node, _chain(list(children), _Leaf(value, self.read[node]), self.constants)
+            )
+        calculate = simulation.calculate
+        while step.__class__ is _Step:
+            child = calculate(step.name, step.period)
+            same = step.same
+            if same is not None and same[0] is child:
+                step = same[1]
+                continue
+            following = step.branches.get(child.tobytes() if step.bytes else _key(child))
+            if following is None:
+                return None
+            step = following
+        self.parameters[(variable_name, str(period))] = step.parameters
+        return step.value
 
     def constant(self, variable_name: str, period: object) -> numpy.ndarray | None:
         """The value of a constant node, or None."""
         return self.constants.get((variable_name, period))
 
     def learns(self, variable_name: str, period: object) -> bool:
-        """Never: variants are for one-household simulations computed without the full tracer."""
+        """Never while computing: ``learn`` reads the trace once the simulation is computed."""
         return False
+
+    def learn(self, recorder: "_TracedRecorder", inputs: dict[str, set | None]) -> None:
+        """Add a variant for each formula that ran, from its first trace node: its children in the order first
+        asked for, with the values they had then, what it returned and the parameters it read. Not for inputs, nor
+        for what read a holder directly or was caught in a spiral (their values depend on more than the children)."""
+        given = self.parameters
+        seen: set[Node] = set()
+        pending = list(reversed(recorder.trees))
+        while pending:
+            trace_node = pending.pop()
+            pending.extend(reversed(trace_node.children))
+            node = (trace_node.name, trace_node.period)
+            if node in seen:
+                continue
+            seen.add(node)
+            name, period = node
+            if (
+                node in self.constants
+                or name in inputs
+                and (inputs[name] is None or period in inputs[name])
+                or node in recorder.tainted
+                or node in recorder.holder_reads
+                or (name, str(period)) in given
+                or self.learned[node] >= VARIANT_LIMIT
+                or _stats["variants"] >= LEARN_LIMIT
+            ):
+                continue
+            reads = [(child.name, child.period, child.value) for child in trace_node.children]
+            if any(value is None for _name, _period, value in reads) or trace_node.value is None:
+                continue
+            parameters = {(read.name, str(read.period)): read.value for read in trace_node.parameters}
+            leaf = _Leaf(_frozen(trace_node.value), parameters)
+            _learn(self.variants, self.learned, self.constants, node, reads, leaf)
 
 
 def _keep(key: tuple, plan: Plan) -> None:
@@ -732,12 +798,17 @@ def traced(simulation: Simulation, purpose: object) -> Iterator[Traced]:
             _stats["folded"] += 1
     if plan is not None:
         given = Traced(subtrees=plan.subtrees)
-        simulation.tracer = _UntimedTracer()
-        simulation.__dict__[patches.REUSE_ATTRIBUTE] = _Traced(plan, given.parameters)
+        reuse = _Traced(plan, given.parameters)
+        recorder = simulation.tracer = _TracedRecorder(simulation)
+        watched = _watch_holder_reads(simulation, recorder)
+        simulation.__dict__[patches.REUSE_ATTRIBUTE] = reuse
         try:
             yield given
         finally:
             simulation.__dict__.pop(patches.REUSE_ATTRIBUTE, None)
+            for population in watched:
+                del population.get_holder
+        reuse.learn(recorder, inputs)
         return
     recorder = _TracedRecorder(simulation)
     simulation.tracer = recorder  # a full tracer still: the caller reads its trace
