@@ -17,12 +17,11 @@ import dpath
 import numpy
 from openfisca_core.errors import PeriodMismatchError, SituationParsingError
 from openfisca_core.indexed_enums import Enum
-from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 from werkzeug.http import http_date
 
 from guichet.rights.engine import local, mapping
-from guichet.rights.engine.accel import fold
+from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
@@ -344,7 +343,7 @@ def _build(payload: object) -> tuple[Simulation, dict, list[tuple[str, str, str,
     if not isinstance(payload, dict):
         raise WebApiError({"error": "Invalid JSON: the situation must be a JSON object."}, 400)
     national, local_requests = _split_local(payload)
-    simulation = SimulationBuilder().build_from_entities(get_tax_benefit_system(), national)
+    simulation = build.build_from_entities(get_tax_benefit_system(), national)
     return simulation, national, local_requests
 
 

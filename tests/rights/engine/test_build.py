@@ -19,6 +19,8 @@ from openfisca_core.simulation_builder import SimulationBuilder
 from guichet.rights.engine import accel, mapping
 from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.calculate import WebApiError, web_api_calculate
+from guichet.rights.engine.explain import explain, reasons_not_eligible
 from guichet.rights.engine.situation import HouseholdInput, MemberInput
 from tests.rights.engine.conftest import PERIOD, monthly
 from tests.rights.engine.test_differential import households as drawn_households
@@ -148,6 +150,27 @@ def test_it_builds_what_openfisca_builds_for_the_households_mapping_writes(tbs, 
 @given(household=drawn_households(), period=st.sampled_from([PERIOD, "2024-02", "2022-11"]))
 def test_it_builds_what_openfisca_builds_for_drawn_households(tbs, household, period):
     assert_built_alike(tbs, mapping.calculate_payload(household, get_benefits(), period))
+
+
+def test_it_is_what_web_api_calculate_builds_and_explanations_use(tbs, households, monkeypatch):
+    calls = []
+    original = build.build_in_bulk
+
+    def counted(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(build, "build_in_bulk", counted)
+    payload = mapping.calculate_payload(households[0], get_benefits()[:2], PERIOD)
+    web_api_calculate(copy.deepcopy(payload))
+    assert len(calls) == 1
+    explain(households[0], "rsa", PERIOD)  # the traced simulation, and the one of the reason's figures
+    reasons_not_eligible(households[0], ["af"], PERIOD)
+    assert len(calls) == 4
+    with accel.enabled(False):
+        web_api_calculate(copy.deepcopy(payload))
+        explain(households[0], "rsa", PERIOD)
+    assert len(calls) == 4  # without the speed layer, OpenFisca's builder only
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,6 +354,18 @@ BAD = {
 def test_bad_situations_raise_what_openfisca_raises(tbs, case):
     result = assert_same_outcome(tbs, BAD[case])
     assert result[0] == "raised"
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_payloads_get_the_same_answer_with_the_layer_on_and_off(tbs, case):
+    # ``tbs`` loads the system first: loading it inside ``accel.enabled`` would install the layer there, and leaving
+    # the block would take it off for the tests after.
+    answers = {}
+    for flag in (False, True):
+        with accel.enabled(flag), pytest.raises(WebApiError) as raised:
+            web_api_calculate(copy.deepcopy(BAD[case]))
+        answers[flag] = (raised.value.error, raised.value.code)
+    assert answers[True] == answers[False]
 
 
 # ---------------------------------------------------------------------------------------------------------------
