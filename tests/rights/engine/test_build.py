@@ -3,12 +3,14 @@
 Both builders' simulations are compared whole: populations (ids, counts, members' groups, roles and positions, with
 their dtypes), holders in order, and in each holder the known periods in order with the class, dtype and bytes of
 every array, and which periods share one array. Bad situations give the same error with the layer on and off.
+The requested computations of a payload (``calculate._requested``) are the paths dpath's search finds.
 """
 
 import copy
 import datetime
 import math
 
+import dpath
 import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from openfisca_core.populations import GroupPopulation
 from openfisca_core.simulation_builder import SimulationBuilder
 
-from guichet.rights.engine import accel, mapping
+from guichet.rights.engine import accel, calculate, mapping
 from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate
@@ -444,3 +446,68 @@ def test_it_is_not_used_without_the_speed_layer(tbs, monkeypatch):
         simulation = build.build_from_entities(tbs, situation)
     assert calls == []
     assert snapshot(simulation) == snapshot(plain(tbs, situation))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Requested computations
+
+
+def dpath_requested(input_data) -> list[str]:
+    search = dpath.search(input_data, "*/*/*/*", afilter=lambda value: value is None, yielded=True)
+    return [path for path, _ in search]
+
+
+def requested_outcome(function, input_data) -> tuple:
+    try:
+        return "found", function(input_data)
+    except Exception as error:
+        return "raised", type(error), str(error)
+
+
+REQUESTS = {
+    "lists holding nulls": {
+        "individus": {"a": {"x": [None, 1, None], "y": {"2024": None}}},
+        "familles": {"f": {"parents": ["a", None], "enfants": []}},
+    },
+    "lists at every level": {"individus": [{"a": {"b": None}}, [[None, [None]], {"k": [None]}]], "l": [[[None]]]},
+    "leaves above four levels": {"individus": {"a": None, "b": {"c": None, "d": 3}}, "x": "text", "y": None},
+    "containers four levels deep": {"individus": {"a": {"x": {"2024": {"deeper": None}}}}},
+    "empty containers four levels deep": {"individus": {"a": {"x": {"2024": {}, "2025": [], "2026": None}}}},
+    "an empty key": {"individus": {"a": {"x": {"": 1, "2024": None}}}},
+    "an empty key deeper": {"individus": {"a": {"x": {"2024": {"": None}}}}},
+    "an empty key without nulls": {"": {"a": {"b": {"c": 1}}}},
+    "keys with slashes and stars": {"in/di": {"*": {"a/b": {"[x]": None, "?": None}}}},
+    "numbers of every kind": {"a": {"b": {"c": {"i": 1, "f": 1.5, "t": True, "s": "x", "n": None}}}},
+    "not a dict": [None, [None, [None, [None, [None]]]]],
+    "a leaf": None,
+    "integer keys": {1: {2: {3: {4: None}}}},
+}
+
+
+@pytest.mark.parametrize("case", sorted(REQUESTS))
+def test_requested_finds_what_dpath_finds(case):
+    input_data = REQUESTS[case]
+    assert requested_outcome(calculate._requested, input_data) == requested_outcome(dpath_requested, input_data)
+
+
+def test_requested_finds_the_payloads_requests(households):
+    for household in [*households, *VARIED]:
+        payload = calculate._split_local(mapping.calculate_payload(household, get_benefits(), PERIOD))[0]
+        found = calculate._requested(payload)
+        assert found == dpath_requested(payload)
+        assert "familles/famille/rsa/2025-01" in found
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=3), children, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(input_data=st.dictionaries(st.text(max_size=3), json_values, max_size=4))
+def test_requested_finds_what_dpath_finds_in_any_json(input_data):
+    assert requested_outcome(calculate._requested, input_data) == requested_outcome(dpath_requested, input_data)
