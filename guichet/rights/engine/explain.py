@@ -6,19 +6,17 @@ metadata), a few key figures, the engine and model versions, and, when the aid i
 where one can be derived (resources above the ceiling, age, housing...). It stays well under 100 KB of JSON.
 """
 
-import copy
 from collections import deque
 from collections.abc import Mapping
 
 import numpy
 from django.utils.translation import gettext as _
 from openfisca_core.parameters import ParameterNode
-from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 from openfisca_core.tracers import FlatTrace, TraceNode
 
 from guichet.rights.engine import local, mapping
-from guichet.rights.engine.accel import fold
+from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import BENEFITS_BY_ID, Benefit
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
@@ -279,7 +277,7 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
     benefit = BENEFITS_BY_ID[benefit_id]
     situation = mapping.situation_dict(household, period_month)
     tbs = get_tax_benefit_system()
-    simulation = SimulationBuilder().build_from_entities(tbs, copy.deepcopy(situation))
+    simulation = build.build_from_entities(tbs, situation)
     simulation.trace = True
     period = benefit.period_for(period_month)
     # Only what depends on the household is computed and traced; what does not is the same for every household of
@@ -376,7 +374,7 @@ def reasons_not_eligible(household: HouseholdInput, benefit_ids: list[str], peri
     if not benefit_ids:
         return {}
     situation = mapping.situation_dict(household, period_month)
-    simulation = SimulationBuilder().build_from_entities(get_tax_benefit_system(), situation)
+    simulation = build.build_from_entities(get_tax_benefit_system(), situation)
     reasons = {}
     with fold.folding(simulation, ("reasons", tuple(benefit_ids))):
         for benefit_id in benefit_ids:
