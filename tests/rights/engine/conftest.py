@@ -11,8 +11,10 @@ from guichet.rights.engine.system import get_tax_benefit_system
 PERIOD = "2025-01"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def tbs():
+    # Loaded before any test: loading it installs the speed layer, and a test that switches the layer off for a
+    # block (``accel.enabled(False)``) before the first load would otherwise leave it off for every later test.
     return get_tax_benefit_system()
 
 
