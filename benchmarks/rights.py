@@ -51,6 +51,7 @@ from guichet.rights.engine.system import ensure_django_settings, versions, warm_
 PERIOD = "2025-01"
 CHUNK = 50_000  # households per simulation group: larger groups of one shape share its fixed cost (see scale)
 COMMUNES = ["69123", "69266", "69259", "69256", "69029"]
+KINDS = {"employed": "salary", "unemployed": "unemployment", "retired": "pension"}  # the income of each situation
 
 
 def median_ms(function: Callable[[], object], repeat: int) -> float:
@@ -239,8 +240,9 @@ def synthetic_households(count: int, seed: int) -> HouseholdColumns:
     """Random but plausible households, drawn as columns (as a territory's screening reads them): one or two adults
     (employed, unemployed, retired past 65...) with a year of steady income, up to four children, a housing."""
     rng = numpy.random.default_rng(seed)
-    situations = numpy.array(["employed", "employed", "employed", "unemployed", "retired", "inactive", "disabled"])
-    situations = numpy.append(situations, "student")
+    situations = numpy.array(
+        ["employed", "employed", "employed", "unemployed", "retired", "inactive", "disabled", "student"]
+    )
     housings = numpy.array(["tenant", "tenant", "social_tenant", "social_tenant", "owner", "hosted"])
     couples = rng.random(count) < 0.45
     children = rng.choice([0, 0, 1, 1, 2, 2, 3, 4], size=count)
@@ -260,7 +262,7 @@ def synthetic_households(count: int, seed: int) -> HouseholdColumns:
         adult, numpy.where(age >= 65, "retired", situations[drawn[household, which]]), "student"
     ).astype(str)
     # The kind of income of each adult, the same amount every month of the past year.
-    kinds = {"employed": 0, "unemployed": 1, "retired": 2}  # indexes in RESOURCE_ORDER
+    kinds = {situation: RESOURCE_ORDER.index(kind) for situation, kind in KINDS.items()}
     kind = numpy.array([kinds.get(name, -1) for name in situation.tolist()])
     earning = adult & (kind >= 0)
     history = len(mapping.history_months(PERIOD))

@@ -24,6 +24,8 @@ RESOURCE_ORDER = ("salary", "unemployment", "pension", "other")  # the kinds of 
 
 Amount = Decimal | float | int
 
+_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()  # day 0 of numpy's datetime64[D]
+
 
 class InvalidHousehold(ValueError):
     """The household cannot be given to the engine (unknown choice, missing person of reference...)."""
@@ -332,9 +334,6 @@ class HouseholdColumns:
             month_given=month_given.reshape(len(members), count),
             household_id=[household.id for household in households],
         )
-
-
-_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()  # day 0 of numpy's datetime64[D]
 
 
 def _check_choices(name: str, values: numpy.ndarray, choices: frozenset[str]) -> None:

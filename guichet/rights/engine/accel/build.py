@@ -94,7 +94,7 @@ def _period_of(text: str) -> tuple:
     return found
 
 
-def sub_periods(period, unit) -> tuple:
+def _walked(period, unit) -> tuple:
     """The periods of ``unit`` that ``set_input_dispatch_by_period`` and ``set_input_divide_by_period`` walk for an
     input over ``period``: from its start, one at a time, while they start before its end (the same loop)."""
     key = (period, unit)
@@ -330,7 +330,7 @@ def _set_input(holder, period, array) -> None:
     if eternal or (helper is not _DISPATCH and helper is not _DIVIDE):
         holder.set_input(period, array)  # OpenFisca's own steps (an error sends the situation to its builder)
         return
-    walked = sub_periods(period, variable.definition_period)
+    walked = _walked(period, variable.definition_period)
     if helper is _DISPATCH:
         # The value goes to every sub-period not known yet; a known one's value goes to the next ones.
         array = _to_array(holder, array)

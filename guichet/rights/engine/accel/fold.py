@@ -43,8 +43,9 @@ How it works:
 * An **explanation** walks the trace of one aid (``explain``), so its formulas must run under OpenFisca's full
   tracer. ``traced`` records, from the full trace of a signature's first explanation, the plan and the subtree of
   each constant node (children and parameters read, what the walk reads). Later explanations of the signature are
-  given the constants only (no variants: every dependent formula runs, traced as usual) and read the constants'
-  subtrees from the plan: the same trace for the walk, the household's own part computed.
+  given the constants, whose subtrees the walk reads from the plan, and a dependent node's value from variants
+  (with the parameters its formula read) when its children, traced, lead to one; every other formula runs, traced
+  as usual, and teaches a variant: the same trace for the walk, only the household's own part computed.
 
 Folding is part of the speed layer: it does nothing when the layer is off. ``folding`` never runs under a full
 tracer (``/trace`` shows every computation); ``traced`` only runs under one.
@@ -313,7 +314,7 @@ class _TracedRecorder(_UntimedTracer):
             self.holder_reads[(node.name, node.period)].add(variable_name)
 
     def graph(self) -> _Recorder:
-        """The recorded graph, as ``_Recorder`` keeps it, and the subtree of every node (its first trace node)."""
+        """The recorded graph, as ``_Recorder`` keeps it (children of every node, roots, holder reads, spirals)."""
         graph = _Recorder(self.simulation)
         graph.holder_reads = self.holder_reads
         graph.tainted = self.tainted
@@ -682,7 +683,6 @@ class _Traced:
     """
 
     __slots__ = ("checks", "constants", "learned", "parameters", "read", "variants")
-    repeats = 1
 
     def __init__(self, plan: Plan, parameters: dict) -> None:
         self.constants = plan.constants
@@ -719,10 +719,6 @@ class _Traced:
             step = following
         self.parameters[(variable_name, str(period))] = step.parameters
         return step.value
-
-    def constant(self, variable_name: str, period: object) -> numpy.ndarray | None:
-        """The value of a constant node, or None."""
-        return self.constants.get((variable_name, period))
 
     def learns(self, variable_name: str, period: object) -> bool:
         """Never while computing: ``learn`` reads the trace once the simulation is computed."""
@@ -820,6 +816,7 @@ def traced(simulation: Simulation, purpose: object) -> Iterator[Traced]:
     finally:
         for population in watched:
             del population.get_holder
+    # One household (``repeats`` is 1): no block can differ from itself, so ``_build_plan`` added no seeds.
     dependent, _frontier = _analyse(graph, inputs, set())
     subtrees = recorder.subtrees()
     constant_keys = {(name, str(period)) for name, period in graph.children.keys() - dependent}
