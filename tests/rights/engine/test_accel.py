@@ -11,6 +11,8 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from openfisca_core import periods, populations
+from openfisca_core.errors import VariableNotFoundError
+from openfisca_core.experimental import MemoryConfig, MemoryConfigWarning
 from openfisca_core.parameters import ParameterNode, VectorialParameterNodeAtInstant
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.taxscales import MarginalRateTaxScale
@@ -302,6 +304,41 @@ def test_known_values_read_from_their_storage_as_the_original_reads_them(tbs, ho
                 assert patches.storages(simulation)["date_naissance"] is patches.UNREAD
     for plain, fast in zip(results[False], results[True], strict=True):
         assert numpy.array_equal(plain, fast)
+
+
+def test_holders_made_as_the_original_makes_them(tbs, households):
+    # ``_holder_of`` makes a simulation's holders itself: each holds what ``Holder.__init__`` sets, in the same
+    # population, and is the one the population keeps; an unknown variable raises the original's error, and a
+    # simulation with a memory configuration keeps the original's holders.
+    plain = mapping.build_batch(households, PERIOD).simulation
+    fast = mapping.build_batch(households, PERIOD).simulation
+    names = sorted(tbs.variables)
+    for name in names:
+        expected = plain.get_variable_population(name).get_holder(name)
+        made = patches._holder_of(fast, name)
+        assert type(made) is type(expected)
+        assert list(vars(made)) == list(vars(expected))
+        assert made.population is fast.get_variable_population(name)
+        assert made.population.get_holder(name) is made and made.simulation is fast
+        assert made.variable is expected.variable
+        for attribute in ("_eternal", "_disk_storage", "_on_disk_storable", "_do_not_store"):
+            assert getattr(made, attribute) == getattr(expected, attribute), (name, attribute)
+        assert made._memory_storage.is_eternal == expected._memory_storage.is_eternal
+        given, known = made._memory_storage._arrays, expected._memory_storage._arrays  # the inputs
+        assert list(given) == list(known)
+        assert all(numpy.array_equal(given[period], known[period]) for period in known)
+    assert sum(patches._holder_of(fast, name)._eternal for name in names) > 0
+    for simulation in (plain, fast):
+        with pytest.raises(VariableNotFoundError, match="variable_inconnue"):
+            patches._holder_of(simulation, "variable_inconnue")
+    configured = mapping.build_batch(households, PERIOD).simulation
+    with pytest.warns(MemoryConfigWarning):  # an experimental feature of openfisca-core
+        configured.memory_config = MemoryConfig(
+            max_memory_occupation=0.95,
+            priority_variables=["rsa_base_ressources"],
+            variables_to_drop=["rsa_base_ressources"],
+        )
+    assert patches._holder_of(configured, "rsa_base_ressources")._do_not_store
 
 
 def test_variable_entities_found_when_read_as_registered(tbs):

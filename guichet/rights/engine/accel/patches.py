@@ -10,8 +10,9 @@ and errors; anything outside the fast path calls the original function.
 * ``Simulation.calculate`` without a tracer (``SimpleTracer``): a value already known is returned at once (the
   simple tracer only keeps a stack for cycle detection, and a known value starts no computation), read straight
   from the storage of its variable, found once per simulation (``storage_of``); holders are looked up once per
-  simulation; the period-consistency check, which depends only on (definition period, unit,
-  size), is made once per shape. With a full tracer (``/trace``, explanations) the original path runs unchanged.
+  simulation, and made as ``Holder.__init__`` makes them without its look-ups; the period-consistency check, which
+  depends only on (definition period, unit, size), is made once per shape. With a full tracer (``/trace``,
+  explanations) the original path runs unchanged.
 * ``Simulation._calculate`` asks the simulation's ``fold`` reuse hook, when one is installed, before running a
   formula (see ``fold``); ``calculate`` asks it for a constant when the variable is not on the stack (no cycle or
   spiral check could stop it then), without pushing a frame; while ``fold`` learns from a formula run, the values
@@ -40,6 +41,8 @@ from importlib import metadata
 
 import numpy
 from openfisca_core import errors, periods, projectors
+from openfisca_core.data_storage import InMemoryStorage
+from openfisca_core.holders import Holder
 from openfisca_core.indexed_enums import Enum, EnumArray
 from openfisca_core.parameters import parameter_node_at_instant as pnai_module
 from openfisca_core.parameters import vectorial_parameter_node_at_instant as vpnai_module
@@ -165,9 +168,37 @@ def _holder_of(simulation, variable_name):
     holders = cache[1]
     holder = holders.get(variable_name)
     if holder is None:
-        population = simulation.get_variable_population(variable_name)
-        holder = _originals[(CorePopulation, "get_holder")](population, variable_name)
-        holders[variable_name] = holder
+        holder = holders[variable_name] = _new_holder(simulation, variable_name)
+    return holder
+
+
+def _new_holder(simulation, variable_name):
+    # ``simulation.get_variable_population(variable_name).get_holder(variable_name)``: the population is the one of
+    # the variable's entity (so the entity check passes), and a new holder gets what ``Holder.__init__`` sets when
+    # the simulation has no memory configuration, without comparing its definition period to ``ETERNITY`` again
+    # (a string enum comparison) for each of the hundreds of holders a simulation makes.
+    variable = simulation.tax_benefit_system.variables.get(variable_name)
+    if variable is None or simulation.memory_config:
+        population = simulation.get_variable_population(variable_name)  # raises as the original when unknown
+        return _originals[(CorePopulation, "get_holder")](population, variable_name)
+    population = simulation.populations[variable.entity.key]
+    holder = population._holders.get(variable_name)
+    if holder is None:
+        eternal = variable.__dict__.get("_guichet_eternal")
+        if eternal is None:
+            eternal = variable.__dict__["_guichet_eternal"] = variable.definition_period == periods.DateUnit.ETERNITY
+        holder = Holder.__new__(Holder)
+        holder.__dict__.update(
+            population=population,
+            variable=variable,
+            simulation=population.simulation,
+            _eternal=eternal,
+            _memory_storage=InMemoryStorage(is_eternal=eternal),
+            _disk_storage=None,
+            _on_disk_storable=False,
+            _do_not_store=False,
+        )
+        population._holders[variable_name] = holder
     return holder
 
 
