@@ -7,11 +7,12 @@
     OpenFisca's own Web API (``openfisca serve``, started here on 127.0.0.1 with one worker): the same JSON request
     for both in each round, a DIFFERENT household in every round (salary and rent vary), median of ``--repeat``
     rounds, interleaved (the first request of the shape records what ``accel.fold`` reuses; it is the untimed
-    round). Before that, each server answers ``--served`` other households (30), untimed, as a server in service
-    has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags). In-process figures
-    with the speed layer on and off are printed for reference. Then ``/trace`` against Guichet's per-aid
-    explanation: latency (median of ``--repeat``, a different household each time, after explaining ``--served``
-    others) and JSON size.
+    round); then each server answering other households back to back (no request to the other server in between
+    to evict its CPU caches). Before that, each server answers ``--served`` other households (30), untimed, as a
+    server in service has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags).
+    In-process figures with the speed layer on and off are printed for reference. Then ``/trace`` against Guichet's
+    per-aid explanation: latency (median of ``--repeat``, a different household each time, after explaining
+    ``--served`` others) and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
     (chunks of 50,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
     of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory. The
@@ -157,6 +158,7 @@ class GuichetServer:
             "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RIGHTS_API_RATE_LIMIT": "1000000",  # the benchmark is one client sending many requests
+            "DATABASE_CONN_MAX_AGE": "60",  # as deployed (and as ``benchmarks/booking.py`` runs it)
             # A database of its own, for the rate limiter's cache: the demo's data is never touched.
             "GUICHET_DATA_DIR": self.data_dir.name,
             "DATABASE_URL": f"sqlite:///{self.data_dir.name}/benchmark.sqlite3",
@@ -223,9 +225,12 @@ def varied_household(index: int) -> HouseholdInput:
     return sample_household(900.0 + 13.37 * index, 600 + 7 * index, 41 * index)
 
 
-def varied_payloads(count: int) -> list[dict]:
+def varied_payloads(count: int, start: int = 0) -> list[dict]:
     """``count`` distinct one-household requests (salary, rent and birth dates change): no answer is ever reused."""
-    return [mapping.calculate_payload(varied_household(index), get_benefits(), PERIOD) for index in range(count)]
+    return [
+        mapping.calculate_payload(varied_household(index), get_benefits(), PERIOD)
+        for index in range(start, start + count)
+    ]
 
 
 def served_payloads(count: int) -> list[dict]:
@@ -357,6 +362,13 @@ def latency(args: argparse.Namespace) -> None:
         # Interleaved runs: the machine is shared, so load changes hit every contender alike.
         timings = interleaved({"guichet": guichet, "openfisca": openfisca}, args.repeat)
         guichet_ms, openfisca_ms = timings["guichet"], timings["openfisca"]
+        # Each server answering other households back to back, with no request to the other server in between
+        # (whose work evicts the first one's CPU caches): what a busy server sees.
+        consecutive = iter(varied_payloads(2 * (args.repeat + 1), start=args.repeat + 1))
+        back_to_back = {
+            name: median_ms(lambda url=url: post_json(url, next(consecutive)), args.repeat)
+            for name, url in (("guichet", guichet_url), ("openfisca", server.url + "/calculate"))
+        }
         same = all(
             json.loads(post_json(server.url + "/calculate", one)) == json.loads(post_json(guichet_url, one))
             for one in payloads[:3]
@@ -370,6 +382,10 @@ def latency(args: argparse.Namespace) -> None:
     for label, value in rows:
         print(f"  {label:<70} {value:9.1f} ms")
     print(f"  {'ratio OpenFisca / Guichet (HTTP, distinct households)':<70} {openfisca_ms / guichet_ms:9.2f} x")
+    print(
+        f"  {'each server back to back: Guichet / OpenFisca (ms), ratio':<50} {back_to_back['guichet']:9.1f} "
+        f"{back_to_back['openfisca']:9.1f} {back_to_back['openfisca'] / back_to_back['guichet']:9.2f} x"
+    )
     print(f"  {'same JSON answers (3 households)':<70} {same!s:>9}")
     print("\n    Explanations (one household)")
     print(f"  {'OpenFisca Web API /trace':<50} {openfisca_trace_ms:9.1f} ms {openfisca_trace_size / 1024:10.1f} KB")
