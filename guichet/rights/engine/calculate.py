@@ -286,6 +286,18 @@ def calculate_households(
 # OpenFisca Web API
 
 
+def _copy(value: object) -> object:
+    """A copy of a JSON document, as ``copy.deepcopy`` makes it: each object and array is new (what is written into
+    the copy never reaches the caller's); strings, numbers, booleans and null are immutable and shared."""
+    if value.__class__ is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if value.__class__ is list:
+        return [_copy(item) for item in value]
+    if isinstance(value, str | int | float | None):
+        return value
+    return copy.deepcopy(value)  # not from JSON: whatever it holds
+
+
 def _jsonable(value: object) -> object:
     """What Flask's JSON provider does to OpenFisca's results, so the JSON is byte-for-byte the server's."""
     if isinstance(value, dict):
@@ -355,7 +367,7 @@ def _requested(input_data: dict) -> list[str]:
 def _split_local(payload: dict) -> tuple[dict, list[tuple[str, str, str, str]]]:
     """Remove local aid requests from a copy of the payload; return the OpenFisca part and the local requests."""
     aids = local.local_aids()
-    national = copy.deepcopy(payload)
+    national = _copy(payload)
     requests: list[tuple[str, str, str, str]] = []
     for plural, instances in national.items():
         if not isinstance(instances, dict):
@@ -449,7 +461,7 @@ def web_api_calculate(payload: dict) -> dict:
     Local aids may be requested on ``individus`` by their id, for a month. Raises ``WebApiError``.
     """
     simulation, national, local_requests = _build(payload)
-    output = copy.deepcopy(payload)
+    output = _copy(payload)
     paths = _requested(national)
     # What is asked for (variables and periods, whoever they are asked for) is what a plan must cover.
     purpose = frozenset(path.split("/", 2)[2] for path in paths) | {request[2:] for request in local_requests}

@@ -117,7 +117,9 @@ def test_local_aid_in_payload(tbs):
     payload = copy.deepcopy(SIMPLE)
     payload["individus"]["Ali"]["metropole_demo_transport_solidaire"] = {"2025-01": None}
     payload["individus"]["Bea"]["metropole_demo_cantine"] = {"2025-01": None}
-    result = web_api_calculate(copy.deepcopy(payload))
+    original = copy.deepcopy(payload)
+    result = web_api_calculate(payload)
+    assert payload == original  # local aids taken out of a copy, values written into another
     rsa = result["familles"]["f"]["rsa"]["2025-01"]
     assert rsa > 0
     assert result["individus"]["Ali"]["metropole_demo_transport_solidaire"]["2025-01"] == 0.0
