@@ -183,9 +183,7 @@ def calculate_arrays(
     chosen = get_benefits(None if benefits is None else list(benefits))
     all_local = local.local_aids()
     aids = list(all_local.values()) if local_aid_ids is None else [all_local[key] for key in local_aid_ids]
-    sizes = columns.household_sizes()
-    person_start = numpy.concatenate([[0], numpy.cumsum(sizes)])
-    person_count = int(person_start[-1])
+    person_count = len(columns.member_household)
     shapes = columns.shapes()
     # A shape pays off as its own simulation only with many households; the others are computed together.
     groups: list[tuple[numpy.ndarray, bool]] = []
@@ -201,11 +199,7 @@ def calculate_arrays(
     local_values: dict[str, numpy.ndarray] = {}
     local_eligible: dict[str, numpy.ndarray] = {}
     for rows, one_shape in groups:
-        # Members of these households, in the batch's order: household by household, members in order.
-        taken = sizes[rows]
-        persons = numpy.repeat(person_start[rows], taken) + (
-            numpy.arange(int(taken.sum())) - numpy.repeat(numpy.cumsum(taken) - taken, taken)
-        )
+        persons = columns.members_of(rows)  # in the group's order, as its batch lists them
         group = columns if len(rows) == len(columns) else columns.take(rows)
         group_amounts, group_values, group_eligible = _compute_group(group, period_month, chosen, aids, one_shape)
         for key, values in group_amounts.items():

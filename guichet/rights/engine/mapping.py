@@ -57,7 +57,6 @@ from guichet.rights.engine.benefits import Benefit
 from guichet.rights.engine.situation import RESOURCE_ORDER, HouseholdColumns, HouseholdInput, MemberInput
 from guichet.rights.engine.system import get_tax_benefit_system
 
-RESOURCE_KINDS = RESOURCE_ORDER
 NET_VARIABLES = {
     "salary": "salaire_net",
     "unemployment": "chomage_net",
@@ -156,7 +155,7 @@ def _member_sums(member: MemberInput, months: Sequence[str]) -> dict[str, float]
     # Sequential float64 sums in chronological order: the batch path adds in the same order, so both give the very
     # same float32 inputs.
     sums = {}
-    for kind in RESOURCE_KINDS:
+    for kind in RESOURCE_ORDER:
         total = 0.0
         for month in months:
             total += member.resource(month, kind)
@@ -166,7 +165,7 @@ def _member_sums(member: MemberInput, months: Sequence[str]) -> dict[str, float]
 
 def _member_total(sums: dict[str, float]) -> float:
     total = 0.0
-    for kind in RESOURCE_KINDS:
+    for kind in RESOURCE_ORDER:
         total += sums[kind]
     return total
 
@@ -198,7 +197,7 @@ def situation_dict(household: HouseholdInput, period_month: str) -> dict:
         if scolarite:
             variables["scolarite"] = {period_month: scolarite}
         current = period_month if member.resources.get(period_month) else history[-1]
-        for kind in RESOURCE_KINDS:
+        for kind in RESOURCE_ORDER:
             net = {month: member.resource(month, kind) for month in history}
             net[period_month] = member.resource(current, kind)
             variables[NET_VARIABLES[kind]] = net
@@ -416,18 +415,18 @@ def build_batch(households: HouseholdColumns | Sequence[HouseholdInput], period_
     resources[:, history_count] = numpy.where(
         columns.month_given[:, history_count], resources[:, history_count], resources[:, history_count - 1]
     )
-    for kind, name in enumerate(RESOURCE_KINDS):
+    for kind, name in enumerate(RESOURCE_ORDER):
         for column, month in enumerate(months):
             set_input(NET_VARIABLES[name], month, resources[kind, column].astype(numpy.float32))
-    sums = numpy.zeros((len(RESOURCE_KINDS), person_count))
-    for kind in range(len(RESOURCE_KINDS)):
+    sums = numpy.zeros((len(RESOURCE_ORDER), person_count))
+    for kind in range(len(RESOURCE_ORDER)):
         for column in range(history_count):  # sequential, in the same order as situation_dict
             sums[kind] += resources[kind, column]
     for name, variable in TAXABLE_VARIABLES.items():
         for tax_year in tax_years:
-            set_input(variable, tax_year, sums[RESOURCE_KINDS.index(name)].astype(numpy.float32))
+            set_input(variable, tax_year, sums[RESOURCE_ORDER.index(name)].astype(numpy.float32))
     person_total = numpy.zeros(person_count)
-    for kind in range(len(RESOURCE_KINDS)):
+    for kind in range(len(RESOURCE_ORDER)):
         person_total += sums[kind]
     past_benefits = history_months(period_month, PAST_BENEFIT_MONTHS)
     zeros = numpy.zeros(person_count, dtype=numpy.float32)

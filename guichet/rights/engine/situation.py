@@ -19,8 +19,8 @@ SITUATIONS = frozenset(
     {"employed", "self_employed", "unemployed", "student", "retired", "disabled", "inactive", "child"}
 )
 HOUSINGS = frozenset({"tenant", "social_tenant", "owner", "hosted", "homeless"})
-RESOURCE_KINDS = frozenset({"salary", "unemployment", "pension", "other"})
 RESOURCE_ORDER = ("salary", "unemployment", "pension", "other")  # the kinds of ``HouseholdColumns.resources``
+RESOURCE_KINDS = frozenset(RESOURCE_ORDER)
 
 Amount = Decimal | float | int
 
@@ -261,22 +261,26 @@ class HouseholdColumns:
             shapes[key] = rows[bounds[shape] : bounds[shape + 1]]
         return shapes
 
+    def members_of(self, rows: Sequence[int] | numpy.ndarray) -> numpy.ndarray:
+        """The members (their indices) of the households of these rows: household by household, members in order."""
+        rows = numpy.asarray(rows, dtype=numpy.int64)
+        sizes = self.household_sizes()
+        starts = numpy.cumsum(sizes) - sizes
+        taken = sizes[rows]
+        offsets = numpy.arange(int(taken.sum())) - numpy.repeat(numpy.cumsum(taken) - taken, taken)
+        return numpy.repeat(starts[rows], taken) + offsets
+
     def take(self, rows: Sequence[int] | numpy.ndarray) -> "HouseholdColumns":
         """The households of these rows, in this order."""
         rows = numpy.asarray(rows, dtype=numpy.int64)
-        sizes = self.household_sizes()
-        starts = numpy.concatenate([[0], numpy.cumsum(sizes)[:-1]])
-        taken = sizes[rows]
-        # Members of each row's household, in order.
-        offsets = numpy.arange(int(taken.sum())) - numpy.repeat(numpy.cumsum(taken) - taken, taken)
-        members = numpy.repeat(starts[rows], taken) + offsets
+        members = self.members_of(rows)
         return HouseholdColumns(
             months=self.months,
             housing=self.housing[rows],
             commune_insee=self.commune_insee[rows],
             monthly_rent=self.monthly_rent[rows],
             last_year_taxable_income=self.last_year_taxable_income[rows],
-            member_household=numpy.repeat(numpy.arange(len(rows)), taken),
+            member_household=numpy.repeat(numpy.arange(len(rows)), self.household_sizes()[rows]),
             member_id=[self.member_id[member] for member in members.tolist()],
             relationship=self.relationship[members],
             birth_date=self.birth_date[members],
