@@ -140,15 +140,18 @@ def _compute(
     amounts: dict[str, numpy.ndarray] = {}
     local_values: dict[str, numpy.ndarray] = {}
     local_eligible: dict[str, numpy.ndarray] = {}
-    with fold.folding(batch.simulation, _batch_purpose(chosen, aids)):
-        for benefit in chosen:
-            amounts[benefit.id] = mapping.household_amounts(batch, benefit)
-        if aids:
-            features = mapping.person_features(batch.simulation, batch.period_month, local.benefits_needed(aids))
-            for aid in aids:
-                result = local.evaluate(aid, features, batch.period_month)
-                local_values[aid.id] = result.value
-                local_eligible[aid.id] = result.eligible
+    try:
+        with fold.folding(batch.simulation, _batch_purpose(chosen, aids)):
+            for benefit in chosen:
+                amounts[benefit.id] = mapping.household_amounts(batch, benefit)
+            if aids:
+                features = mapping.person_features(batch.simulation, batch.period_month, local.benefits_needed(aids))
+                for aid in aids:
+                    result = local.evaluate(aid, features, batch.period_month)
+                    local_values[aid.id] = result.value
+                    local_eligible[aid.id] = result.eligible
+    finally:
+        build.release(batch.simulation)
     return amounts, local_values, local_eligible
 
 
@@ -459,14 +462,17 @@ def web_api_calculate(payload: dict) -> dict:
     paths = _requested(national)
     # What is asked for (variables and periods, whoever they are asked for) is what a plan must cover.
     purpose = frozenset(path.split("/", 2)[2] for path in paths) | {request[2:] for request in local_requests}
-    with fold.folding(simulation, ("calculate", purpose)):
-        for path in paths:
-            plural, entity_id, variable_name, period = path.split("/")
-            value = _value(simulation, plural, entity_id, variable_name, period)
-            output[plural][entity_id][variable_name][period] = value
-        if local_requests:
-            for (plural, entity_id, name, period), value in _local_values(simulation, local_requests).items():
-                output[plural][entity_id][name][period] = value
+    try:
+        with fold.folding(simulation, ("calculate", purpose)):
+            for path in paths:
+                plural, entity_id, variable_name, period = path.split("/")
+                value = _value(simulation, plural, entity_id, variable_name, period)
+                output[plural][entity_id][variable_name][period] = value
+            if local_requests:
+                for (plural, entity_id, name, period), value in _local_values(simulation, local_requests).items():
+                    output[plural][entity_id][name][period] = value
+    finally:
+        build.release(simulation)
     return _jsonable(output)
 
 
@@ -477,6 +483,13 @@ def web_api_trace(payload: dict) -> dict:
     A requested local aid appears as a node whose dependencies are the OpenFisca variables it looked at.
     """
     simulation, national, local_requests = _build(payload)
+    try:
+        return _jsonable(_trace(simulation, national, local_requests))
+    finally:
+        build.release(simulation)
+
+
+def _trace(simulation: Simulation, national: dict, local_requests: list[tuple[str, str, str, str]]) -> dict:
     simulation.trace = True
     requested_calculations = []
     for path in _requested(national):
@@ -506,10 +519,8 @@ def web_api_trace(payload: dict) -> dict:
                 }
     else:
         trace = simulation.tracer.get_serialized_flat_trace()
-    return _jsonable(
-        {
-            "trace": trace,
-            "entitiesDescription": simulation.describe_entities(),
-            "requestedCalculations": requested_calculations,
-        }
-    )
+    return {
+        "trace": trace,
+        "entitiesDescription": simulation.describe_entities(),
+        "requestedCalculations": requested_calculations,
+    }

@@ -280,18 +280,22 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
     simulation = build.build_from_entities(tbs, situation)
     simulation.trace = True
     period = benefit.period_for(period_month)
-    # Only what depends on the household is computed and traced; what does not is the same for every household of
-    # its shape, and was traced once (``fold.traced``).
-    with fold.traced(simulation, ("explain", benefit.id, period_month)) as given:
-        values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
-        amount = round(float(values.sum()), 2)
-        eligible = amount > 0
-        reason, figures = None, {}
-        if not eligible or benefit.id in ("rsa", "ppa"):
-            # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the trace.
-            reason, figures = _reason(simulation, benefit, period_month)
-            reason = None if eligible else reason
-    inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), given)
+    try:
+        # Only what depends on the household is computed and traced; what does not is the same for every household
+        # of its shape, and was traced once (``fold.traced``).
+        with fold.traced(simulation, ("explain", benefit.id, period_month)) as given:
+            values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
+            amount = round(float(values.sum()), 2)
+            eligible = amount > 0
+            reason, figures = None, {}
+            if not eligible or benefit.id in ("rsa", "ppa"):
+                # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the
+                # trace.
+                reason, figures = _reason(simulation, benefit, period_month)
+                reason = None if eligible else reason
+        inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), given)
+    finally:
+        build.release(simulation)
     return {
         "aid": benefit.id,
         "label": str(benefit.label),
@@ -312,7 +316,10 @@ def explain_local_aid(household: HouseholdInput, aid_id: str, period_month: str)
     """Explain one local aid for one household: per member, the value, the band applied or the unmet condition."""
     aid = local.local_aids()[aid_id]
     batch = mapping.build_batch([household], period_month)
-    features = mapping.person_features(batch.simulation, period_month, local.benefits_needed([aid]))
+    try:
+        features = mapping.person_features(batch.simulation, period_month, local.benefits_needed([aid]))
+    finally:
+        build.release(batch.simulation)
     result = local.evaluate(aid, features, period_month)
     members = {}
     for person, member_id in enumerate(batch.person_member_id):
@@ -376,9 +383,12 @@ def reasons_not_eligible(household: HouseholdInput, benefit_ids: list[str], peri
     situation = mapping.situation_dict(household, period_month)
     simulation = build.build_from_entities(get_tax_benefit_system(), situation)
     reasons = {}
-    with fold.folding(simulation, ("reasons", tuple(benefit_ids))):
-        for benefit_id in benefit_ids:
-            reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
-            if reason:
-                reasons[benefit_id] = reason
+    try:
+        with fold.folding(simulation, ("reasons", tuple(benefit_ids))):
+            for benefit_id in benefit_ids:
+                reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
+                if reason:
+                    reasons[benefit_id] = reason
+    finally:
+        build.release(simulation)
     return reasons

@@ -8,7 +8,9 @@ The requested computations of a payload (``calculate._requested``) are the paths
 
 import copy
 import datetime
+import gc
 import math
+import weakref
 
 import dpath
 import numpy
@@ -17,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openfisca_core.populations import GroupPopulation
 from openfisca_core.simulation_builder import SimulationBuilder
+from openfisca_core.simulations import Simulation
 
-from guichet.rights.engine import accel, calculate, mapping
+from guichet.rights.engine import accel, calculate, local, mapping
 from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate
@@ -511,3 +514,79 @@ json_values = st.recursive(
 @given(input_data=st.dictionaries(st.text(max_size=3), json_values, max_size=4))
 def test_requested_finds_what_dpath_finds_in_any_json(input_data):
     assert requested_outcome(calculate._requested, input_data) == requested_outcome(dpath_requested, input_data)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Released when done
+
+
+@pytest.fixture
+def simulations_made(monkeypatch) -> list[weakref.ref]:
+    """A weak reference to every simulation made from now on (by either builder)."""
+    made = []
+    original = Simulation.__init__
+
+    def noted(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(Simulation, "__init__", noted)
+    return made
+
+
+def _left_alive(call, made: list[weakref.ref]) -> int:
+    """How many of the simulations ``call`` made are still alive when it returns (or raises), the cyclic garbage
+    collector off: only reference counting has freed. Counted before the collector is back on, since its first
+    collection would find everything the call left in cycles."""
+    made.clear()
+    gc.collect()
+    gc.disable()
+    try:
+        try:
+            call()
+        finally:
+            alive = sum(ref() is not None for ref in made)
+    finally:
+        gc.enable()
+    assert made, "the call made no simulation"
+    return alive
+
+
+@pytest.mark.parametrize("layer", [True, False], ids=["layer on", "layer off"])
+def test_every_simulation_is_freed_when_its_call_returns(households, simulations_made, layer):
+    # Without the garbage collector, only reference counting frees: a simulation's cycles would keep it (and every
+    # array it computed) until a collection.
+    household = households[0]
+    payload = mapping.calculate_payload(household, get_benefits()[:2], PERIOD)
+    local_aid = next(iter(local.local_aids()))
+    calls = {
+        "calculate": lambda: web_api_calculate(copy.deepcopy(payload)),
+        "trace": lambda: calculate.web_api_trace(copy.deepcopy(payload)),
+        "explain": lambda: explain(household, "rsa", PERIOD),
+        "explain a local aid": lambda: explain(household, local_aid, PERIOD),
+        "reasons": lambda: reasons_not_eligible(household, ["af", "rsa"], PERIOD),
+        "batch": lambda: calculate.calculate_arrays(households, PERIOD, ["rsa"], []),
+    }
+    with accel.enabled(layer):
+        left = {name: _left_alive(call, simulations_made) for name, call in calls.items()}
+    assert left == dict.fromkeys(calls, 0)
+
+
+def test_a_simulation_that_failed_is_freed_too(simulations_made):
+    # The computation fails after the simulation was built: a salary asked for a year is refused by OpenFisca.
+    payload = {"individus": {"a": {"date_naissance": {"ETERNITY": "1990-05-17"}, "salaire_net": {"2024": None}}}}
+    with pytest.raises(WebApiError):
+        web_api_calculate(payload)
+    assert len(simulations_made) == 1
+    simulation = simulations_made[0]()  # the error's traceback may still hold it: then it holds nothing
+    assert simulation is None or vars(simulation) == {}
+
+
+def test_a_released_simulation_holds_nothing(tbs, households):
+    payload = mapping.calculate_payload(households[0], get_benefits()[:1], PERIOD)
+    simulation = build.build_from_entities(tbs, payload)
+    populations = list(simulation.populations.values())
+    simulation.calculate("rsa", PERIOD)
+    build.release(simulation)
+    assert vars(simulation) == {}
+    assert all(population._holders == {} for population in populations)
