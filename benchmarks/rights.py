@@ -1,6 +1,7 @@
 """Benchmark of the rights engine.
 
-    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url URL] [--served 30] [--territory N]
+    uv run python benchmarks/rights.py [--quick] [--repeat 10] [--guichet-url URL] [--served 30] [--tail 300]
+                                     [--territory N]
 
 (a) Warm latency of one household with the full catalogue through Guichet's ``POST /api/v1/calculate`` over HTTP
     (a gunicorn worker started here on 127.0.0.1 with the project's settings, or ``--guichet-url``) and through
@@ -10,7 +11,9 @@
     round); then each server answering other households back to back (no request to the other server in between
     to evict its CPU caches). Before that, each server answers ``--served`` other households (30), untimed, as a
     server in service has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags).
-    In-process figures with the speed layer on and off are printed for reference. Then ``/trace`` against Guichet's
+    In-process figures with the speed layer on and off are printed for reference, and with the layer on the mean,
+    99th percentile and slowest of ``--tail`` more households (300; garbage collections included). Then ``/trace``
+    against Guichet's
     per-aid explanation: latency (median of ``--repeat``, a different household each time, after explaining
     ``--served`` others) and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
@@ -337,6 +340,13 @@ def latency(args: argparse.Namespace) -> None:
             in_process[flag] = median_ms(
                 lambda: web_api_calculate(copy.deepcopy(payloads[next(rounds) % len(payloads)])), args.repeat
             )
+    tail = []
+    for one in varied_payloads(args.tail, start=1000):
+        one = copy.deepcopy(one)
+        start = time.perf_counter()
+        web_api_calculate(one)
+        tail.append((time.perf_counter() - start) * 1000)
+    tail.sort()
 
     count = len(get_benefits())
     print(f"\n(a) One household, full catalogue of national aids ({count} aids), median of {args.repeat}")
@@ -381,6 +391,11 @@ def latency(args: argparse.Namespace) -> None:
     rows.append(("Guichet web_api_calculate in-process, speed layer off (plain)", in_process[False]))
     for label, value in rows:
         print(f"  {label:<70} {value:9.1f} ms")
+    if tail:
+        print(
+            f"  {f'in-process, layer on, {len(tail)} households: mean, 99th percentile, slowest':<50} "
+            f"{statistics.mean(tail):9.1f} {tail[int(0.99 * (len(tail) - 1))]:9.1f} {tail[-1]:9.1f} ms"
+        )
     print(f"  {'ratio OpenFisca / Guichet (HTTP, distinct households)':<70} {openfisca_ms / guichet_ms:9.2f} x")
     print(
         f"  {'each server back to back: Guichet / OpenFisca (ms), ratio':<50} {back_to_back['guichet']:9.1f} "
@@ -442,6 +457,7 @@ def main() -> None:
     parser.add_argument(
         "--served", type=int, default=30, help="other households each server answers before the timed rounds"
     )
+    parser.add_argument("--tail", type=int, default=300, help="households of the in-process tail latency (0: none)")
     parser.add_argument("--skip-latency", action="store_true", help="only the batch throughput")
     parser.add_argument("--territory", type=int, default=700_000, help="households of the territory run (0: none)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes of the territory run")
