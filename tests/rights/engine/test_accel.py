@@ -198,6 +198,31 @@ def test_vectorial_parameters_errors_unchanged():
         node.zone[numpy.array(["zone_1", "zone_9"])]
 
 
+def test_a_node_is_checked_once_and_an_inhomogeneous_one_every_time(monkeypatch):
+    checked = []
+    original = VectorialParameterNodeAtInstant.check_node_vectorisable
+
+    def counted(node):
+        checked.append(node._name)
+        return original(node)
+
+    monkeypatch.setattr(VectorialParameterNodeAtInstant, "check_node_vectorisable", staticmethod(counted))
+    node = _parameters().get_at_instant("2025-01-01")
+    zones = numpy.array(["zone_1", "zone_3", "zone_1"])
+    with accel.enabled(True):
+        first = [node.zone[zones].plafond.seul for _ in range(3)]
+    assert checked == ["demo.zone"]
+    assert all(numpy.array_equal(values, [10.5, 30, 10.5]) for values in first)
+    uneven = ParameterNode(
+        "uneven", data={"a": {"x": _value(1), "y": _value(2)}, "b": {"x": _value(3)}}
+    ).get_at_instant("2025-01-01")
+    with accel.enabled(True):
+        for _ in range(2):
+            with pytest.raises(ValueError, match=r"'uneven\.a\.y' exists, but 'uneven\.b\.y' doesn't"):
+                uneven[numpy.array(["a", "b"])]
+    assert checked == ["demo.zone", "uneven", "uneven"]
+
+
 def test_periods_memo_equal_original():
     cases = [("2025-01", "first-of", "year"), ("2024", -2, None), ("2025-03", 1, "month"), ("2023-12", -13, "month")]
     results = {}
