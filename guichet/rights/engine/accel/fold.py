@@ -207,7 +207,7 @@ def _signature(simulation: Simulation) -> tuple[tuple, int, dict[str, set | None
         for name, holder in sorted(population._holders.items()):
             known = holder.get_known_periods()
             if known:
-                parts.append((name, tuple(sorted(str(period) for period in known))))
+                parts.append((name, frozenset(known)))  # periods are tuples: equal exactly when spelt alike
                 # An eternal variable has one value whatever the period asked for.
                 inputs[name] = None if holder._memory_storage.is_eternal else set(known)
     return tuple(parts), repeats, inputs
