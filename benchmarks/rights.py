@@ -13,9 +13,8 @@
     server in service has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags).
     In-process figures with the speed layer on and off are printed for reference, and with the layer on the mean,
     99th percentile and slowest of ``--tail`` more households (300; garbage collections included). Then ``/trace``
-    against Guichet's
-    per-aid explanation: latency (median of ``--repeat``, a different household each time, after explaining
-    ``--served`` others) and JSON size.
+    against Guichet's per-aid explanation: latency (median of ``--repeat``, a different household each time, after
+    explaining ``--served`` others) and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
     (chunks of 50,000 with a garbage collection in between; ``--quick`` skips 100,000), then a synthetic territory
     of 700,000 households screened over every CPU (``guichet.rights.engine.scale``), with the peak memory. The

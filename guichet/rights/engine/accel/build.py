@@ -77,7 +77,7 @@ def release(simulation: Simulation) -> None:
     population and its holders), so nothing of it is freed when the last reference goes: its ~2,000 objects and
     every array it computed wait for the cyclic garbage collector. Meanwhile they are traversed by each young
     collection (~0.4 ms per request) and promoted to the oldest generation, whose collection walks every object of
-    the process (the loaded law: ~200 ms, every hundred or so requests). Emptying the populations' holders and the
+    the process (the loaded law: ~200 ms, every hundred or two requests). Emptying the populations' holders and the
     simulation's attributes cuts the cycles. The simulation is unusable afterwards: call it when done, results
     read. It only drops references, so it is the same with the speed layer on or off.
     """
