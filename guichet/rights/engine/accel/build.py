@@ -31,6 +31,7 @@ from openfisca_core import holders, periods
 from openfisca_core.indexed_enums import Enum, EnumArray
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
+from openfisca_core.tracers import FullTracer
 
 from guichet.rights.engine.accel import patches
 
@@ -78,13 +79,21 @@ def release(simulation: Simulation) -> None:
     every array it computed wait for the cyclic garbage collector. Meanwhile they are traversed by each young
     collection (~0.4 ms per request) and promoted to the oldest generation, whose collection walks every object of
     the process (the loaded law: ~200 ms, every hundred or two requests). Emptying the populations' holders and the
-    simulation's attributes cuts the cycles. The simulation is unusable afterwards: call it when done, results
+    simulation's attributes cuts the cycles, and so does forgetting the parent of each node of OpenFisca's full
+    tracer (``/trace``: thousands of nodes). The simulation is unusable afterwards: call it when done, results
     read. It only drops references, so it is the same with the speed layer on or off.
     """
     for population in simulation.__dict__.get("populations", {}).values():
         holders_of = population.__dict__.get("_holders")
         if holders_of is not None:
             holders_of.clear()
+    tracer = simulation.__dict__.get("tracer")
+    if isinstance(tracer, FullTracer):
+        nodes = list(tracer.trees)
+        while nodes:
+            node = nodes.pop()
+            node.parent = None
+            nodes.extend(node.children)
     simulation.__dict__.clear()
 
 
