@@ -362,8 +362,20 @@ def _requested(input_data: dict) -> list[str]:
 
 
 def _split_local(payload: dict) -> tuple[dict, list[tuple[str, str, str, str]]]:
-    """Remove local aid requests from a copy of the payload; return the OpenFisca part and the local requests."""
+    """Remove local aid requests from a copy of the payload; return the OpenFisca part and the local requests.
+
+    A payload that names no local aid is its own OpenFisca part (building a simulation reads it, never writes it).
+    """
     aids = local.local_aids()
+    if not any(
+        name in aids
+        for instances in payload.values()
+        if isinstance(instances, dict)
+        for variables in instances.values()
+        if isinstance(variables, dict)
+        for name in variables
+    ):
+        return payload, []
     national = _copy(payload)
     requests: list[tuple[str, str, str, str]] = []
     for plural, instances in national.items():

@@ -8,7 +8,7 @@ import pytest
 from openfisca_core.errors import SituationParsingError
 from openfisca_web_api import handlers
 
-from guichet.rights.engine import mapping
+from guichet.rights.engine import accel, mapping
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate, web_api_trace
 from tests.rights.engine.conftest import PERIOD
@@ -111,6 +111,18 @@ def test_not_an_object_and_computation_errors(tbs):
         web_api_calculate(payload)
     assert raised.value.code == 400
     assert "error" in raised.value.error
+
+
+@pytest.mark.parametrize("layer", [True, False], ids=["layer on", "layer off"])
+def test_the_callers_payload_is_left_as_it_was(tbs, layer):
+    # Without local aids the payload is read in place (no copy): nothing may write into it.
+    payload = copy.deepcopy(SIMPLE)
+    original = copy.deepcopy(payload)
+    with accel.enabled(layer):
+        result = web_api_calculate(payload)
+        web_api_trace(payload)
+    assert payload == original
+    assert result["familles"]["f"]["rsa"]["2025-01"] > 0
 
 
 def test_local_aid_in_payload(tbs):
