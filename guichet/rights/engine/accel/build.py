@@ -79,16 +79,17 @@ def release(simulation: Simulation) -> None:
     every array it computed wait for the cyclic garbage collector. Meanwhile they are traversed by each young
     collection (~0.4 ms per request) and promoted to the oldest generation, whose collection walks every object of
     the process (the loaded law: ~200 ms, every hundred or two requests). Emptying the populations' holders and the
-    simulation's attributes cuts the cycles, and so does forgetting the parent of each node of OpenFisca's full
-    tracer (``/trace``: thousands of nodes). The simulation is unusable afterwards: call it when done, results
-    read. It only drops references, so it is the same with the speed layer on or off.
+    simulation's attributes cuts the cycles, and so does forgetting the parent of each node of OpenFisca's own full
+    tracer (``/trace``: thousands of nodes; the explanations' tracer, ``fold._UntimedTracer``, links no parents).
+    The simulation is unusable afterwards: call it when done, results read. It only drops references, so it is the
+    same with the speed layer on or off.
     """
     for population in simulation.__dict__.get("populations", {}).values():
         holders_of = population.__dict__.get("_holders")
         if holders_of is not None:
             holders_of.clear()
     tracer = simulation.__dict__.get("tracer")
-    if isinstance(tracer, FullTracer):
+    if tracer.__class__ is FullTracer:
         nodes = list(tracer.trees)
         while nodes:
             node = nodes.pop()
