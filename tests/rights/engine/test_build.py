@@ -581,8 +581,8 @@ def test_every_simulation_is_freed_when_its_call_returns(households, simulations
 def test_a_call_leaves_next_to_nothing_to_the_garbage_collector(households):
     # Objects in reference cycles wait for the collector, and make its full collections, which walk the whole loaded
     # law, come sooner. Once a call's memos are filled (the same call twice), a third leaves no simulation,
-    # population, holder, storage, trace node or array in a cycle: at most a closure of openfisca-core (such as
-    # ``browse_trace``'s recursive walk, for ``/trace``).
+    # population, holder, storage or trace node in a cycle (nor what they hold): at most a closure of openfisca-core
+    # (such as ``browse_trace``'s recursive walk, for ``/trace``).
     engine_types = {"Simulation", "Population", "GroupPopulation", "Holder", "InMemoryStorage", "TraceNode"}
     found = {}
     for name, call in _paths(households).items():
