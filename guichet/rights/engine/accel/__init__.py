@@ -4,7 +4,8 @@ OpenFisca-France stays the only source of the law. This package changes how open
 replacing a few of its internal functions with equivalent but faster ones (see ``patches``). Every replacement
 returns exactly what the original returns (same arrays, same dtypes, same errors); the differential tests in
 ``tests/rights/engine/test_accel.py`` compare amounts with the layer on and off over generated households. ``build``
-builds a simulation from a Web API situation in bulk, the very simulation OpenFisca's ``SimulationBuilder`` builds.
+builds a simulation from a Web API situation in bulk, the very simulation OpenFisca's ``SimulationBuilder`` builds,
+and ``build.release`` frees a simulation by reference counting once its results are read.
 
 The layer is written for one openfisca-core version (``OPENFISCA_CORE_VERSION``): ``enable()`` refuses to patch any
 other version, so an upgrade falls back to plain OpenFisca until the patches are reviewed again.

@@ -20,8 +20,9 @@ not its variable's goes through ``set_input`` itself when a fast path would have
 fully understand goes to ``SimulationBuilder``, which builds it or raises its own error, so a bad situation gets the
 same answer: axes, a person not listed in a group entity that has inputs, a role or id that is not a string, a
 period not written as OpenFisca writes it (``month:2024-01`` for ``2024-01``), a neutralised variable, and any error
-at all. ``tests/rights/engine/test_build.py`` compares both builders' simulations. Part of the speed layer: used
-only when ``patches.is_installed()``.
+at all. ``tests/rights/engine/test_build.py`` compares both builders' simulations. The bulk builder is part of the
+speed layer: used only when ``patches.is_installed()``. ``release``, the end of a simulation's life (its reference
+cycles cut once its results are read), runs with the layer on or off.
 """
 
 import datetime
