@@ -1,7 +1,10 @@
 """Counters in the cache that fail closed: if the cache cannot be reached, the action is refused.
 
 A counter counts the attempts of one window, which opens with its first attempt and lasts ``window_seconds``
-whatever comes after: later attempts neither extend nor shorten it.
+whatever comes after: later attempts neither extend nor shorten it. Redis, Memcached and the local memory cache
+increment a key in place, keeping its expiry. The database and file caches (the database is the default) have only
+Django's generic ``incr``, which stores the key again with the cache's default timeout (5 minutes): there the
+counter is stored again with the time left in its window, read from its value, ``end * COUNT_SPAN + count``.
 """
 
 import hashlib
@@ -10,10 +13,13 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
+
+COUNT_SPAN = 10**9  # attempts a window can count; ends up to the year 2262 keep a value within 63 bits
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -32,7 +38,7 @@ def make_key(scope: str, *parts: str) -> str:
 def is_limited(key: str, limit: int) -> bool:
     """True when the counter has reached ``limit`` (or when the cache is unavailable)."""
     try:
-        return int(cache.get(key, 0)) >= limit
+        return int(cache.get(key, 0)) % COUNT_SPAN >= limit
     except Exception:
         logger.exception("rate-limit cache unavailable, refusing")
         return True
@@ -42,39 +48,32 @@ def hit(key: str, window_seconds: int) -> bool:
     """Count one attempt; False when the cache is unavailable (the caller must refuse)."""
     try:
         now = time.time()
-        if cache.add(key, 1, timeout=window_seconds):
-            cache.set(_end_key(key), now + window_seconds, timeout=window_seconds)
+        opening = math.ceil(now + window_seconds) * COUNT_SPAN + 1
+        if cache.add(key, opening, timeout=window_seconds):
             return True
         try:
-            cache.incr(key)
+            _increment(key, now)
         except ValueError:  # expired between add and incr
-            _open(key, now, window_seconds)
-            return True
-        # Redis and the local memory cache keep a key's expiry through incr(); the database and file caches (the
-        # database is the default) store the key again with their default timeout, which would move the end of
-        # the window. The counter is given back the time left in its window.
-        end = cache.get(_end_key(key))
-        if end is None:  # the window ended between incr and get
-            _open(key, now, window_seconds)
-        else:
-            cache.touch(key, max(1, math.ceil(end - now)))
+            cache.set(key, opening, timeout=window_seconds)
         return True
     except Exception:
         logger.exception("rate-limit cache unavailable, refusing")
         return False
 
 
-def _end_key(key: str) -> str:
-    return f"{key}:end"
-
-
-def _open(key: str, now: float, window_seconds: int) -> None:
-    """Start a new window with one attempt."""
-    cache.set_many({key: 1, _end_key(key): now + window_seconds}, timeout=window_seconds)
+def _increment(key: str, now: float) -> None:
+    if type(caches["default"]).incr is not BaseCache.incr:
+        cache.incr(key)  # in place: the expiry stays
+        return
+    # What Django's generic incr does (read, then store), with the time left in the window instead of the default.
+    value = cache.get(key)
+    if value is None:
+        raise ValueError(key)
+    cache.set(key, value + 1, timeout=max(1, math.ceil(value // COUNT_SPAN - now)))
 
 
 def reset(key: str) -> None:
     try:
-        cache.delete_many([key, _end_key(key)])
+        cache.delete(key)
     except Exception:
         logger.exception("rate-limit cache unavailable while resetting")
