@@ -40,7 +40,13 @@ PROCEDURES = [
         "team": "education",
         "service": "cantine",
         "questions": [
-            {"name": "enfant", "label": "Enfant à inscrire", "kind": "member", "required": True},
+            {
+                "name": "enfant",
+                "label": "Enfant à inscrire",
+                "kind": "member",
+                "required": True,
+                "relationships": ["child"],
+            },
             {"name": "ecole", "label": "École", "kind": "text", "required": True},
             {
                 "name": "jours",

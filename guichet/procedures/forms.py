@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guichet.procedures import computation, documents, questions
-from guichet.procedures.enums import ApplicationStatus, DecisionOutcome
+from guichet.procedures.enums import ApplicationStatus, DecisionOutcome, QuestionKind
 from guichet.procedures.models import Document
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -26,12 +26,29 @@ class DocumentField(forms.FileField):
 
 
 class AnswersForm(forms.Form):
-    """The procedure's questions, built from its configuration."""
+    """The procedure's questions, built from its configuration.
+
+    A "member" question with nobody in the household to offer (a child's enrolment, no child declared) gets no
+    field, never an empty list: ``unavailable`` holds its explanation and the way out, shown on the page; if the
+    question is required, the form stays invalid with an error pointing to that explanation.
+    """
 
     def __init__(self, *args, procedure, person, **kwargs):
         super().__init__(*args, **kwargs)
+        self.unavailable: list[tuple[dict, str]] = []
         for question in procedure.questions:
+            if question["kind"] == QuestionKind.MEMBER and not questions.member_choices(question, person):
+                self.unavailable.append((question, questions.no_member_message(question)))
+                continue
             self.fields[question["name"]] = questions.field_for(question, person)
+
+    def clean(self):
+        data = super().clean()
+        for question, _message in self.unavailable:
+            if question.get("required"):
+                error = _("« %(label)s » : personne dans votre foyer ne peut encore être choisi (voir ci-dessous).")
+                self.add_error(None, error % {"label": question["label"]})
+        return data
 
     def answers(self) -> dict:
         return {name: questions.to_json(value) for name, value in self.cleaned_data.items()}

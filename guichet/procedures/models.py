@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guichet.accounts.enums import Relationship
 from guichet.core.models import PublicModel, TimestampedModel
 from guichet.procedures.enums import (
     OPEN_STATUSES,
@@ -71,11 +72,38 @@ class ProcedureTypeQuerySet(models.QuerySet["ProcedureType"]):
         return self.filter(is_active=True)
 
 
-QUESTION_KEYS = {"name", "label", "kind", "required", "choices", "help"}
+QUESTION_KEYS = {"name", "label", "kind", "required", "choices", "help", "relationships"}
+
+
+def _check_relationships(question: dict, index: int) -> None:
+    """``relationships`` narrows a "member" question to some members of the household, e.g. ``["child"]``."""
+    if question["kind"] != QuestionKind.MEMBER:
+        raise ValidationError(
+            {
+                "questions": _("Question %(n)s : seule une question « personne du foyer » accepte « relationships ».")
+                % {"n": index}
+            }
+        )
+    accepted = question["relationships"]
+    if (
+        not isinstance(accepted, list)
+        or not accepted
+        or not all(isinstance(value, str) and value in Relationship.values for value in accepted)
+    ):
+        raise ValidationError(
+            {
+                "questions": _("Question %(n)s : « relationships » est une liste prise parmi %(values)s.")
+                % {"n": index, "values": ", ".join(Relationship.values)}
+            }
+        )
 
 
 class ProcedureType(PublicModel):
-    """A kind of request. ``questions`` is a list of ``{"name", "label", "kind", "required", "choices", "help"}``."""
+    """A kind of request. ``questions`` is a list of ``{"name", "label", "kind", "required", "choices", "help"}``.
+
+    A "member" question may add ``"relationships"``, the household links it accepts (``["child"]`` for a child's
+    enrolment); without it, every member of the household is offered.
+    """
 
     slug = models.SlugField(_("identifiant"), unique=True)
     name = models.CharField(_("nom"), max_length=200)
@@ -139,6 +167,8 @@ class ProcedureType(PublicModel):
                 raise ValidationError({"questions": _("Question %(n)s : type inconnu.") % {"n": index}})
             if question["kind"] == QuestionKind.CHOICE and not question.get("choices"):
                 raise ValidationError({"questions": _("Question %(n)s : indiquez les choix.") % {"n": index}})
+            if "relationships" in question:
+                _check_relationships(question, index)
             if question["name"] in names:
                 raise ValidationError({"questions": _("Question %(n)s : nom en double.") % {"n": index}})
             names.add(question["name"])

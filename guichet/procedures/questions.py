@@ -1,6 +1,8 @@
 """A procedure's questions, as a territory admin declared them, turned into form fields and checked answers.
 
 Answers are stored as JSON strings (dates in ISO format, household members by ``computation.member_key``).
+A "member" question may name the relationships it accepts (``"relationships": ["child"]``): only those members
+of the household are offered and accepted; without the key, every member is.
 """
 
 import contextlib
@@ -10,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext as _
 
+from guichet.accounts.enums import Relationship
 from guichet.procedures import computation
 from guichet.procedures.enums import QuestionKind
 
@@ -25,8 +28,39 @@ def _household(person):
     return getattr(person, "household", None) if person is not None else None
 
 
+def eligible_members(question: dict, household) -> list:
+    """The members of the household a "member" question may name, in the household's order."""
+    if household is None:
+        return []
+    accepted = question.get("relationships")
+    members = household.members.order_by("position", "id")
+    return [m for m in members if not accepted or m.relationship in accepted]
+
+
+def member_choices(question: dict, person) -> list[tuple[str, str]]:
+    return [(computation.member_key(m), m.first_name) for m in eligible_members(question, _household(person))]
+
+
+def no_member_message(question: dict) -> str:
+    """Why a "member" question cannot be answered yet, and how to fix it, in French."""
+    if question.get("relationships") == [Relationship.CHILD]:
+        return _(
+            "Aucun enfant n'est déclaré dans votre foyer : « %(label)s » ne peut concerner qu'un enfant. Ajoutez "
+            "votre enfant à la description de votre foyer (« Mon compte », rubrique « Mon foyer », étape « Les "
+            "personnes de votre foyer »), puis revenez à cette démarche : votre brouillon est gardé."
+        ) % {"label": question["label"]}
+    return _(
+        "Personne dans votre foyer ne peut être choisi pour « %(label)s ». Ajoutez la personne concernée à la "
+        "description de votre foyer (« Mon compte », rubrique « Mon foyer », étape « Les personnes de votre "
+        "foyer »), puis revenez à cette démarche : votre brouillon est gardé."
+    ) % {"label": question["label"]}
+
+
 def field_for(question: dict, person) -> forms.Field:
-    """The form field of one question; choices of a "member" question come from the person's household."""
+    """The form field of one question; choices of a "member" question come from the person's household.
+
+    A "member" question with no member to offer has no field: see ``AnswersForm`` and ``no_member_message``.
+    """
     kind = question["kind"]
     common = {
         "label": question["label"],
@@ -41,8 +75,12 @@ def field_for(question: dict, person) -> forms.Field:
         choices = [("", "—")] + [(str(c), str(c)) for c in question.get("choices", [])]
         return forms.ChoiceField(choices=choices, **common)
     if kind == QuestionKind.MEMBER:
-        choices = [("", "—"), *computation.member_choices(_household(person))]
-        return forms.ChoiceField(choices=choices, **common)
+        choices = [("", "—"), *member_choices(question, person)]
+        return forms.ChoiceField(
+            choices=choices,
+            error_messages={"invalid_choice": _("Choisissez une personne parmi celles proposées.")},
+            **common,
+        )
     if kind == QuestionKind.ADDRESS:
         return forms.CharField(max_length=300, widget=forms.TextInput({"autocomplete": "street-address"}), **common)
     return forms.CharField(max_length=2000, widget=forms.Textarea({"rows": 3}), **common)
@@ -57,14 +95,15 @@ def to_json(value) -> str:
 
 
 def prefill(procedure, person) -> dict:
-    """What is already known: the person's address; the only child of the household for a "member" question."""
+    """What is already known: the person's address; for a "member" question, the only child it may name."""
     answers = {}
     household = _household(person)
     for question in procedure.questions:
         if question["kind"] == QuestionKind.ADDRESS and person.address_line:
             answers[question["name"]] = f"{person.address_line}, {person.postal_code} {person.city}".strip(", ")
         elif question["kind"] == QuestionKind.MEMBER and household is not None:
-            children = [m for m in household.members.all() if m.relationship == "child"]
+            eligible = eligible_members(question, household)
+            children = [m for m in eligible if m.relationship == Relationship.CHILD]
             if len(children) == 1:
                 answers[question["name"]] = computation.member_key(children[0])
     return answers
@@ -80,7 +119,7 @@ def _valid(question: dict, value: str, person) -> bool:
         elif kind == QuestionKind.CHOICE:
             return value in [str(c) for c in question.get("choices", [])]
         elif kind == QuestionKind.MEMBER:
-            return value in dict(computation.member_choices(_household(person)))
+            return value in dict(member_choices(question, person))
     except (InvalidOperation, ValueError):
         return False
     return True

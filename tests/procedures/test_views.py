@@ -66,7 +66,7 @@ def test_a_tampered_household_member_is_refused(client, family):
         reverse("procedures:step", args=[application.public_id, 1]), {"action": "next", "enfant": "Intrus|2010-01-01"}
     )
     assert response.status_code == 200
-    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert "Choisissez une personne parmi celles proposées." in response.content.decode()
 
 
 def test_the_only_child_of_the_household_is_prefilled(family):

@@ -174,6 +174,7 @@ def step(request: HttpRequest, public_id, step: int) -> HttpResponse:
             "step_count": len(steps),
             "household": getattr(person, "household", None),
             "needs_household": _needs_household(application.procedure),
+            "acting": acting_for(request) is not None,
             "given": application.documents.select_related("document_type"),
         },
     )
