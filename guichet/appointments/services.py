@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guichet.accounts.models import Person
 from guichet.appointments import lottery
@@ -235,7 +236,12 @@ def booking_create(
     active = Booking.objects.active(now).for_person(person).for_service(agenda.service).count()
     if active >= agenda.max_active_per_person:
         raise BookingRefused(
-            _("Vous avez déjà %(count)s rendez-vous à venir pour ce service : c'est le maximum.") % {"count": active}
+            ngettext(
+                "Vous avez déjà %(count)s rendez-vous à venir pour ce service : c'est le maximum.",
+                "Vous avez déjà %(count)s rendez-vous à venir pour ce service : c'est le maximum.",
+                active,
+            )
+            % {"count": active}
         )
     seats = Seat.objects.on_sale(now).for_channel(channel).filter(slot=slot)
     if in_lottery:  # during a lottery, assisted bookings use only the seats kept for them

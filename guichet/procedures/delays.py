@@ -1,5 +1,6 @@
 """Honest expected delays: how long a procedure actually took, from its past decisions."""
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -20,6 +21,15 @@ class Delay:
     @property
     def enough(self) -> bool:
         return self.median_days is not None
+
+    # Shown as "in N days or less": whole days, rounded up, so that the sentence stays true.
+    @property
+    def median_days_up(self) -> int | None:
+        return None if self.median_days is None else math.ceil(self.median_days)
+
+    @property
+    def p90_days_up(self) -> int | None:
+        return None if self.p90_days is None else math.ceil(self.p90_days)
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -24,6 +24,7 @@ from guichet.accounts.models import Person, User
 from guichet.audit.enums import AuditAction
 from guichet.audit.services import event_record
 from guichet.catalog.models import Service
+from guichet.core import formats
 from guichet.notifications.services import notification_send
 from guichet.procedures import computation, documents, permissions, questions
 from guichet.procedures.enums import (
@@ -679,8 +680,8 @@ def pass_urbain_decide(*, application: Application) -> Decision:
         service = services.get(price.service_kind)
         if service is None:
             raise ValidationError(_("Un service choisi n'existe pas sur le territoire."))
-        amount = f"{price.value:.2f}".replace(".", ",")
-        lines.append(f"- {price.first_name} — {service.name} : {amount} € ({price.unit}) — {price.band}")
+        amount = formats.euros(price.value)
+        lines.append(f"- {price.first_name} — {service.name} : {amount} ({price.unit}) — {price.band}")
     motivation = _(
         "Inscriptions accordées au titre du Pass'urbain. Chaque tarif est calculé à partir du quotient familial "
         "de votre foyer, selon les délibérations tarifaires de la Métropole :\n%(lines)s"

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from guichet.core import formats
 from guichet.procedures import computation, delays, pdf, services
 from guichet.procedures.enums import ApplicationStatus, DecisionStatus
 from guichet.procedures.models import Application, Subscription
@@ -47,10 +48,7 @@ def test_a_decision_with_the_engine_stores_what_is_needed_to_recompute_it(cantee
 def test_the_decision_letter_states_the_motivation_the_figure_and_how_to_contest(canteen_decision, tmp_path):
     text = " ".join(pdf_text(pdf.decision_letter(canteen_decision), tmp_path).split())
     assert "Les conditions de la demande sont remplies." in text
-    assert (
-        f"{canteen_decision.computed_value:.2f}".replace(".", ",") in text
-        or str(canteen_decision.computed_value) in text
-    )
+    assert " ".join(formats.euros(canteen_decision.computed_value).split()) in text
     assert "recours gracieux" in text
     assert "tribunal administratif" in text
     assert "deux mois" in text
