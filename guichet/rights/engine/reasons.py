@@ -55,6 +55,55 @@ class Line:
     figures: dict[str, Figure] = dataclasses.field(default_factory=dict)
 
 
+# Every code ``reason`` returns, aid by aid, in the order the conditions are checked (``<aid>.other`` aside).
+CODES: dict[str, tuple[str, ...]] = {
+    "rsa": ("rsa.age", "rsa.student", "rsa.residence", "rsa.resources", "rsa.minimum"),
+    "ppa": ("ppa.age", "ppa.residence", "ppa.student", "ppa.activity", "ppa.resources", "ppa.minimum"),
+    "aide_logement": (
+        "aide_logement.loan",
+        "aide_logement.status",
+        "aide_logement.rent",
+        "aide_logement.family_landlord",
+        "aide_logement.resources",
+        "aide_logement.resources_accession",
+        "aide_logement.minimum",
+        "aide_logement.rent_too_high",
+        "aide_logement.small",
+    ),
+    "af": ("af.children",),
+    "cf": ("cf.children", "cf.resources", "cf.paje"),
+    "asf": ("asf.couple", "asf.child", "asf.support"),
+    "ars": ("ars.children", "ars.resources", "ars.minimum"),
+    "paje_base": ("paje_base.child", "paje_base.resources"),
+    "aah": ("aah.rate", "aah.rsdae", "aah.retirement_age", "aah.age", "aah.pension", "aah.resources"),
+    "aspa": ("aspa.age", "aspa.age_disabled", "aspa.residence", "aspa.resources"),
+    "css": ("css.dependent", "css.participation", "css.resources"),
+    "css_participation": (
+        "css_participation.dependent",
+        "css_participation.free",
+        "css_participation.rsa",
+        "css_participation.resources",
+    ),
+    "cheque_energie": ("cheque_energie.dwelling", "cheque_energie.declarant", "cheque_energie.resources"),
+    "bourse_college": ("bourse_college.pupil", "bourse_college.resources"),
+    "bourse_lycee": ("bourse_lycee.pupil", "bourse_lycee.resources"),
+}
+LOCAL_CODES = (
+    "local.validity",
+    "local.commune",
+    "local.age_min",
+    "local.age_max",
+    "local.qf_min",
+    "local.qf_max",
+    "local.qf_bands",
+    "local.receives",
+    "local.not_receives",
+    "local.student",
+    "local.not_student",
+    "local.disabled",
+    "local.not_disabled",
+    "local.other",
+)
 # Housing statuses for which the rent-based housing aid is computed (aide_logement_montant_selectionne_avant_seuil).
 RENTING = ("locataire_hlm", "locataire_vide", "locataire_meuble")
 # Statuses for which the chèque énergie's dwelling condition holds (cheque_energie_eligibilite_logement).
@@ -350,7 +399,9 @@ def _asf_reason(reader: _Famille) -> Reason | None:
         af = reader.parameters().prestations_sociales.prestations_familiales.prestations_generales.af
         return Reason("asf.child", {"children": 0, "maximum_age": int(af.af_cm.age3)})
     support = float(reader.persons("pensions_alimentaires_percues").sum())
-    full = reader.value("asf_montant") + support
+    # asf_montant: the ASF of each child minus the child support received (a flat rate of the BMAF per child).
+    bmaf = reader.parameters().prestations_sociales.prestations_familiales.bmaf.bmaf
+    full = children * bmaf * asf.montant_asf.orphelin_assimile_seul_parent
     if reader.value("asf_montant") <= asf.seuil:
         return Reason("asf.support", {"support": _money(support), "amount": _money(full), "children": children})
     return None
