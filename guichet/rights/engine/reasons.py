@@ -12,7 +12,8 @@ is copied here: where OpenFisca-France computes a ceiling inside a formula witho
 bourses, ARS), the same expression is evaluated from the same parameters.
 
 This module is pure Python (numpy and openfisca-core): no Django, no wording. The sentences people read are built
-from ``Reason.code`` / ``Line.code`` and their figures by ``guichet.rights.wording``.
+from ``Reason.code`` / ``Line.code`` and their figures by ``guichet.rights.wording``; ``CODES``, ``LINE_CODES`` and
+``LOCAL_CODES`` list every code, so that the wording and its tests can check none is left without words.
 
 Conventions: the famille at index ``famille`` (0: the household's main famille); an aid computed on individuals (AAH)
 is read for the members of that famille, an aid computed on the ménage (chèque énergie) for the ménage of its
@@ -152,8 +153,6 @@ LOCAL_CODES = (
 )
 # Housing statuses for which the rent-based housing aid is computed (aide_logement_montant_selectionne_avant_seuil).
 RENTING = ("locataire_hlm", "locataire_vide", "locataire_meuble")
-# Statuses for which the chèque énergie's dwelling condition holds (cheque_energie_eligibilite_logement).
-ENERGY_DWELLINGS = ("primo_accedant", "proprietaire", "locataire_hlm", "locataire_vide", "locataire_meuble")
 # A difference this small between the lines and the amount is floating-point noise, not a rounding of the law.
 CENT = 0.005
 
@@ -203,15 +202,6 @@ class _Famille:
     def persons(self, variable: str, period: object = None) -> numpy.ndarray:
         """An individual variable for each member of this famille (members in the simulation's order)."""
         return self._array(variable, period or self.month)[self.members]
-
-    def person_sum(self, variable: str, period: object) -> numpy.ndarray:
-        """An individual variable summed over a multi-month period, for each member."""
-        return numpy.asarray(self.simulation.calculate_add(variable, period))[self.members]
-
-    def enum(self, variable: str, period: object = None, person: int | None = None) -> str:
-        """An individual enumeration's value for one person (default: the demandeur), as its name."""
-        values = self.simulation.calculate(variable, period or self.month).decode_to_str()
-        return str(values[self.demandeur if person is None else person])
 
     def menage_index(self) -> int:
         return int(self.simulation.populations["menage"].members_entity_id[self.demandeur])
