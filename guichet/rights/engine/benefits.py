@@ -37,8 +37,8 @@ class Benefit:
     claim: Promise
     url: str
     kind: str = "amount"
-    # Some variables are computed on a month but hold a yearly amount (their model label says "Montant annuel"):
-    # "year" here makes Guichet show them per year and count a twelfth of them per month.
+    # Some variables are computed on a month but hold a yearly amount (the school grants: three terms' worth, per
+    # their formula): "year" here makes Guichet show them per year and count a twelfth of them per month.
     amount_per: str = ""
 
     @property
@@ -212,7 +212,8 @@ BENEFITS: tuple[Benefit, ...] = (
         id="css_participation",
         variable="css_participation_forfaitaire",
         period_unit="month",
-        amount_per="year",
+        # The model's label says "Montant annuel", but its parameters are the legal monthly participations per
+        # person (8 to 30 € by age band, arrêté of 2019-11-01 and décret 2021-1642): a monthly amount.
         kind="contribution",
         label=_("Complémentaire santé solidaire avec participation"),
         description=_("Une mutuelle à moins de 1 € par jour et par personne, selon l'âge et les ressources."),

@@ -337,9 +337,8 @@ class HouseholdColumns:
         self.taxable_income_two_years_ago = column(
             self.taxable_income_two_years_ago, numpy.float64, households, numpy.nan
         )
-        self.already_received = {
-            str(key): numpy.asarray(values, dtype=numpy.float64) for key, values in (self.already_received or {}).items()
-        }
+        received = self.already_received or {}
+        self.already_received = {str(key): numpy.asarray(amount, dtype=float) for key, amount in received.items()}
         self.disability_rate = column(self.disability_rate, numpy.float64, members, numpy.nan)
         self.employment_restriction = column(self.employment_restriction, bool, members, False)
         self.school_level = column(self.school_level, "<U10", members, "")

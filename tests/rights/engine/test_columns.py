@@ -7,7 +7,13 @@ import pytest
 
 from guichet.rights.engine import mapping
 from guichet.rights.engine.calculate import calculate_arrays, calculate_households
-from guichet.rights.engine.situation import HouseholdColumns, HouseholdInput, InvalidHousehold, MemberInput
+from guichet.rights.engine.situation import (
+    RESOURCE_ORDER,
+    HouseholdColumns,
+    HouseholdInput,
+    InvalidHousehold,
+    MemberInput,
+)
 from tests.rights.engine.conftest import PERIOD, monthly
 
 MONTHS = tuple(mapping.situation_months(PERIOD))
@@ -15,7 +21,7 @@ MONTHS = tuple(mapping.situation_months(PERIOD))
 
 def by_hand() -> HouseholdColumns:
     """A single parent earning 1,200 € a month with a child, then a retired couple, written as arrays."""
-    resources = numpy.zeros((4, 4, 13))
+    resources = numpy.zeros((4, len(RESOURCE_ORDER), 13))
     resources[0, 0, :12] = 1200.0  # salary of the 12 past months
     resources[2, 2, :12] = 700.0  # pension
     given = numpy.zeros((4, 13), dtype=bool)
@@ -67,7 +73,7 @@ def assert_same_columns(left: HouseholdColumns, right: HouseholdColumns) -> None
         one, other = getattr(left, field.name), getattr(right, field.name)
         if isinstance(one, numpy.ndarray):
             assert one.dtype == other.dtype, field.name
-            assert numpy.array_equal(one, other, equal_nan=one.dtype.kind == "f"), field.name
+            assert numpy.array_equal(one, other, equal_nan=one.dtype.kind in "fM"), field.name
         else:
             assert one == other, field.name
 
@@ -135,12 +141,19 @@ def broken(**changes) -> dict:
         ({"commune_insee": ["69123", "692"]}, "5 characters"),
         ({"monthly_rent": [600.0]}, "one value per household"),
         ({"member_id": ["a", "b", "x"]}, "one value per member"),
-        ({"resources": numpy.full((4, 4, 13), -1.0)}, "cannot be negative"),
-        ({"resources": numpy.full((4, 4, 13), numpy.nan)}, "cannot be negative"),
-        ({"resources": numpy.zeros((4, 4, 12))}, "(member, kind, month)"),
+        ({"resources": numpy.full((4, len(RESOURCE_ORDER), 13), -1.0)}, "cannot be negative"),
+        ({"resources": numpy.full((4, len(RESOURCE_ORDER), 13), numpy.nan)}, "cannot be negative"),
+        ({"resources": numpy.zeros((4, 4, 13))}, "(member, kind, month)"),
         ({"month_given": numpy.zeros((4, 12), dtype=bool)}, "(member, month)"),
         ({"birth_date": numpy.array(["NaT"] * 4, dtype="datetime64[D]")}, "birth date"),
         ({"months": ("2025-13", *MONTHS[1:])}, "YYYY-MM"),
+        ({"school_level": ["college", "", "cp", ""]}, "unknown school_level 'cp'"),
+        ({"self_employed_activity": ["", "", "farming", ""]}, "unknown self_employed_activity 'farming'"),
+        ({"disability_rate": [120.0, numpy.nan, numpy.nan, numpy.nan]}, "between 0 and 100"),
+        ({"disability_rate": [80.0]}, "one value per member"),
+        ({"already_received": {"af": [10.0]}}, "one value per household"),
+        ({"already_received": {"af": [10.0, -1.0]}}, "cannot be negative"),
+        ({"shared_tenancy": [True]}, "one value per household"),
     ],
 )
 def test_invalid_columns_are_refused(changes, message):

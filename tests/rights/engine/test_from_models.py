@@ -36,7 +36,8 @@ def test_household_input_from_model():
     MonthlyResource.objects.create(member=me, month=datetime.date(2024, 11, 1), kind="other", amount=Decimal("20.5"))
     data = household_input_from_model(household)
     assert [member.id for member in data.members] == [str(me.pk), str(child.pk)]
-    assert data.members[0].resources == {"2024-12": {"salary": Decimal("1500")}, "2024-11": {"other": Decimal("20.5")}}
+    # An "other" income saved before the kinds were detailed is read as alimony, as it always was.
+    assert data.members[0].resources == {"2024-12": {"salary": Decimal("1500")}, "2024-11": {"child_support": Decimal("20.5")}}
     assert data.monthly_rent == Decimal("612.50")
     assert data.last_year_taxable_income is None
     assert data.to_dict()["members"][0]["resources"]["2024-12"] == {"salary": 1500.0}

@@ -1,0 +1,285 @@
+"""Gross and taxable incomes from the nets people declare, and the revenus fiscaux de référence, by OpenFisca.
+
+People know their net salary, pension or unemployment benefit; the law's formulas read gross, net or taxable amounts
+depending on the aid (ASPA counts the gross pension and salary, housing aid the taxable incomes, RSA and prime
+d'activité the nets). As an expert does (``docs/rights-mapping.md``, rules 2 and 3), the gross amount of each month
+is solved so that OpenFisca's own net equals the declared net, and the taxable amount is OpenFisca's, derived from
+that gross. Nothing here states a rate: OpenFisca-France's contribution formulas are run.
+
+* **Salaries**: the form asks nothing that changes an employee's contributions (status, working time, company), so
+  an employee's salary is OpenFisca's default employee's: solved once per process for each net amount and each
+  *regime* of months, on a person alone (``_salaries``, kept in ``_salary_cache``). Months of one regime give the
+  same net salary for any gross salary: they share every probe's net and taxable salary (``salary_regime``, probes
+  from a quarter of the social security ceiling to nine times it, across every threshold of the contribution
+  scales); a regime usually lasts a calendar year. An employee's contributions are the most expensive part of
+  OpenFisca-France to compute for a household; they are computed for a few months instead of 37.
+* **Pensions and unemployment benefit**: their CSG rate depends on the household's revenu fiscal de référence and
+  tax shares, and unemployment benefit has an exemption floor, so they are solved in the household's own context:
+  a secant iteration, per person and month, vectorised over the batch, from the origin (nets are proportional to
+  gross amounts over wide ranges, so the first step usually lands on the solution).
+"""
+
+import dataclasses
+import functools
+
+import numpy
+
+from guichet.rights.engine.accel import build, fold
+from guichet.rights.engine.mapping.inputs import RELATIONSHIP_ORDER, Inputs, Layout, simulate, window_months
+from guichet.rights.engine.situation import RESOURCE_ORDER, HouseholdColumns
+from guichet.rights.engine.system import get_tax_benefit_system
+
+
+@dataclasses.dataclass(frozen=True)
+class Solved:
+    """One kind of income solved from its net: the OpenFisca variables of its gross, net and taxable amounts."""
+
+    kind: str
+    gross: str
+    net: str
+    taxable: str
+
+
+SALARY = Solved("salary", "salaire_de_base", "salaire_net", "salaire_imposable")
+UNEMPLOYMENT = Solved("unemployment", "chomage_brut", "chomage_net", "chomage_imposable")
+PENSION = Solved("pension", "retraite_brute", "retraite_nette", "retraite_imposable")
+SOLVED = (SALARY, UNEMPLOYMENT, PENSION)
+RFR_YEARS = 5  # N-1 .. N-5: the CSG rate of a month of N-3 reads the rfr of N-5
+MAX_STEPS = 12
+MAX_RFR_ROUNDS = 8
+
+
+def tolerance(target: numpy.ndarray) -> numpy.ndarray:
+    """How close OpenFisca's net must come to the declared one: a tenth of a cent, or what float32 can hold."""
+    return numpy.maximum(0.001, numpy.abs(target) * 2e-7)
+
+
+def rfr_years(period_month: str) -> list[str]:
+    """The years whose revenu fiscal de référence is set: N-1 .. N-5."""
+    year = int(period_month[:4])
+    return [str(year - back) for back in range(1, RFR_YEARS + 1)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Revenus fiscaux de référence
+
+
+def given_rfr(columns: HouseholdColumns, lay: Layout) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The rfr of N-1 and N-2 of each foyer fiscal as given (rule 3), NaN when the household gave neither.
+
+    Only the main foyer of a household can have given them: an ``other`` member's foyer never has.
+    """
+    last, before = columns.last_year_taxable_income, columns.taxable_income_two_years_ago
+    last, before = numpy.where(numpy.isnan(last), before, last), numpy.where(numpy.isnan(before), last, before)
+    n1 = numpy.full(lay.group_count, numpy.nan)
+    n2 = numpy.full(lay.group_count, numpy.nan)
+    n1[lay.main_famille] = last
+    n2[lay.main_famille] = before
+    return n1, n2
+
+
+def put_rfr(inputs: Inputs, period_month: str, n1: numpy.ndarray, n2: numpy.ndarray) -> None:
+    """Set the rfr of N-1 (``n1``) and of N-2 and every year before (``n2``) on the foyers fiscaux."""
+    years = rfr_years(period_month)
+    inputs.put("foyer_fiscal", "rfr", years[:1], n1)
+    inputs.put("foyer_fiscal", "rfr", years[1:], n2)
+
+
+def resolve(columns: HouseholdColumns, lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray) -> Inputs:
+    """The gross, net and taxable amounts of the solved incomes over ``window_months``, and the rfr of every year.
+
+    ``context``: the inputs read off the answers (``inputs.situation_inputs``); ``nets``: the declared nets
+    (``inputs.declared_resources``). When a foyer gave no rfr, one value R stands for every year: the ``rfr`` that
+    OpenFisca computes for N-1 from the foyer's incomes, with R as the rfr of the years before, from R = 0 until it
+    no longer changes. Only pensions and unemployment benefit depend on R (their CSG rate): without them, one round.
+    """
+    n1, n2 = given_rfr(columns, lay)
+    unknown = numpy.isnan(n1)
+    depends_on_rfr = bool(nets[:, [RESOURCE_ORDER.index("pension"), RESOURCE_ORDER.index("unemployment")]].any())
+    estimate = numpy.zeros(lay.group_count)
+    for _round in range(MAX_RFR_ROUNDS):
+        rfr = Inputs()
+        put_rfr(rfr, period_month, numpy.where(unknown, estimate, n1), numpy.where(unknown, estimate, n2))
+        incomes = solve(lay, period_month, context.merged(rfr), nets)
+        if not unknown.any():
+            return incomes.merged(rfr)
+        computed = numpy.where(unknown, _rfr_of_last_year(lay, period_month, context.merged(incomes, rfr)), 0.0)
+        if not depends_on_rfr or numpy.array_equal(computed, estimate):
+            settled = Inputs()
+            put_rfr(settled, period_month, numpy.where(unknown, computed, n1), numpy.where(unknown, computed, n2))
+            return incomes.merged(settled)
+        estimate = computed
+    raise ValueError("the revenu fiscal de référence estimate does not settle")
+
+
+def _rfr_of_last_year(lay: Layout, period_month: str, inputs: Inputs) -> numpy.ndarray:
+    """OpenFisca's rfr of N-1 for every foyer, computed from its incomes (its own rfr of N-1 left out)."""
+    year = rfr_years(period_month)[0]
+    without = inputs.merged()
+    without["foyer_fiscal"]["rfr"] = {period: values for period, values in inputs["foyer_fiscal"]["rfr"].items()}
+    del without["foyer_fiscal"]["rfr"][year]
+    simulation = simulate(lay, without)
+    try:
+        with fold.folding(simulation, "rfr"):
+            return numpy.round(numpy.asarray(simulation.calculate("rfr", year), dtype=numpy.float64), 2)
+    finally:
+        build.release(simulation)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gross amounts
+
+
+SALARY_PROBES = (0.25, 0.5, 1.0, 1.5, 4.5, 9.0)  # fractions of the month's social security ceiling
+SALARY_CACHE_SIZE = 50_000
+_salary_cache: dict[tuple, tuple[float, float]] = {}  # (regime, net) -> (gross, taxable), OpenFisca's
+
+
+def _alone(count: int) -> Layout:
+    """``count`` persons, each alone in their household."""
+    return Layout(
+        household_count=count,
+        person_household=numpy.arange(count),
+        person_member_id=[str(index) for index in range(count)],
+        relationship=numpy.full(count, RELATIONSHIP_ORDER.index("self")),
+        famille_of=numpy.arange(count),
+        group_household=numpy.arange(count),
+        main_famille=numpy.arange(count),
+        couple=numpy.zeros(count, dtype=bool),
+    )
+
+
+def _employees(month: str, gross: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """OpenFisca's net and taxable salaries of employees paid ``gross`` in ``month``."""
+    inputs = Inputs()
+    inputs.put("individu", "date_naissance", ["ETERNITY"], numpy.full(len(gross), numpy.datetime64("1980-01-01")))
+    inputs.put("individu", SALARY.gross, [month], gross)
+    simulation = simulate(_alone(len(gross)), inputs)
+    try:
+        with fold.folding(simulation, "salaries"):
+            net = numpy.asarray(simulation.calculate(SALARY.net, month), dtype=numpy.float64)
+            taxable = numpy.asarray(simulation.calculate(SALARY.taxable, month), dtype=numpy.float64)
+    finally:
+        build.release(simulation)
+    return net, taxable
+
+
+@functools.lru_cache(maxsize=240)
+def salary_regime(month: str) -> tuple[float, ...]:
+    """What identifies the salary regime of a month: the net and taxable salaries of the probes."""
+    parameters = get_tax_benefit_system().parameters(month)
+    ceiling = float(parameters.prelevements_sociaux.pss.plafond_securite_sociale_mensuel)
+    net, taxable = _employees(month, numpy.array([ceiling * fraction for fraction in SALARY_PROBES]))
+    return (ceiling, *net.tolist(), *taxable.tolist())
+
+
+def _salaries(months: list[str], targets: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The gross and taxable salaries whose net is ``targets`` (``[person, month]``), by OpenFisca."""
+    regimes = [salary_regime(month) for month in months]
+    wanted: dict[tuple, str] = {}  # (regime, net) not known yet -> a month of that regime
+    for column, regime in enumerate(regimes):
+        for net in numpy.unique(targets[:, column]).tolist():
+            if net > 0 and (regime, net) not in _salary_cache:
+                wanted.setdefault((regime, net), months[column])
+    by_month: dict[str, list[float]] = {}
+    for (_regime, net), month in wanted.items():
+        by_month.setdefault(month, []).append(net)
+    if len(_salary_cache) + len(wanted) > SALARY_CACHE_SIZE:
+        _salary_cache.clear()
+    for month, nets in by_month.items():
+        solved_nets = numpy.array(nets)
+        gross, taxable = _secant_alone(month, solved_nets)
+        regime = salary_regime(month)
+        for net, amount, taxed in zip(nets, gross.tolist(), taxable.tolist(), strict=True):
+            _salary_cache[regime, net] = (amount, taxed)
+    gross = numpy.zeros_like(targets)
+    taxable = numpy.zeros_like(targets)
+    for column, regime in enumerate(regimes):
+        for row, net in enumerate(targets[:, column].tolist()):
+            if net > 0:
+                gross[row, column], taxable[row, column] = _salary_cache[regime, net]
+    return gross, taxable
+
+
+def _secant_alone(month: str, targets: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Gross salaries whose OpenFisca net in ``month`` is ``targets``, and their taxable salaries."""
+    gross = targets.copy()
+    earlier = earlier_net = numpy.zeros_like(targets)
+    for _step in range(MAX_STEPS):
+        net, taxable = _employees(month, gross)
+        if (numpy.abs(net - targets) <= tolerance(targets)).all():
+            return gross, taxable
+        slope = numpy.divide(net - earlier_net, gross - earlier, out=numpy.ones_like(net), where=gross != earlier)
+        earlier, earlier_net = gross, net
+        gross = gross + (targets - net) / numpy.where(slope > 0, slope, 1.0)
+    raise ValueError("the gross salaries could not be solved from the declared nets")
+
+
+def solve(lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray) -> Inputs:
+    """The gross, net and taxable amounts of each solved kind, person and month (OpenFisca's net: the declared)."""
+    months = window_months(period_month)
+    targets = {solved.kind: nets[:, RESOURCE_ORDER.index(solved.kind)] for solved in SOLVED}
+    gross = {kind: numpy.zeros_like(target) for kind, target in targets.items()}
+    taxable = {kind: numpy.zeros_like(target) for kind, target in targets.items()}
+    gross["salary"], taxable["salary"] = _salaries(months, targets["salary"])
+    unsolved = {UNEMPLOYMENT.kind: targets["unemployment"] > 0, PENSION.kind: targets["pension"] > 0}
+    to_solve = [solved for solved in (UNEMPLOYMENT, PENSION) if unsolved[solved.kind].any()]
+    if to_solve:
+        _secant(lay, months, context, to_solve, targets, unsolved, gross, taxable)
+    result = Inputs()
+    for solved in SOLVED:
+        result.put_each("individu", solved.gross, months, gross[solved.kind])
+        result.put_each("individu", solved.net, months, targets[solved.kind])
+        result.put_each("individu", solved.taxable, months, taxable[solved.kind])
+    return result
+
+
+def _secant(
+    lay: Layout,
+    months: list[str],
+    context: Inputs,
+    to_solve: list[Solved],
+    targets: dict[str, numpy.ndarray],
+    unsolved: dict[str, numpy.ndarray],
+    gross: dict[str, numpy.ndarray],
+    taxable: dict[str, numpy.ndarray],
+) -> None:
+    """Solve ``to_solve`` in the household's context where ``unsolved``; fills ``gross`` and ``taxable`` in place."""
+    for solved in to_solve:
+        gross[solved.kind] = numpy.where(unsolved[solved.kind], targets[solved.kind], gross[solved.kind])
+    previous = {solved.kind: (numpy.zeros_like(gross[solved.kind]),) * 2 for solved in to_solve}
+    purpose = ("incomes", tuple(solved.kind for solved in to_solve))
+    for _step in range(MAX_STEPS):
+        trial = Inputs()
+        for solved in SOLVED:
+            trial.put_each("individu", solved.gross, months, gross[solved.kind])
+        simulation = simulate(lay, context.merged(trial))
+        try:
+            with fold.folding(simulation, purpose):
+                computed = {solved.kind: _by_month(simulation, solved.net, months) for solved in to_solve}
+                if all(
+                    (numpy.abs(computed[solved.kind] - targets[solved.kind]) <= tolerance(targets[solved.kind])).all()
+                    for solved in to_solve
+                ):
+                    for solved in to_solve:
+                        values = _by_month(simulation, solved.taxable, months)
+                        taxable[solved.kind] = numpy.where(unsolved[solved.kind], values, taxable[solved.kind])
+                    return
+        finally:
+            build.release(simulation)
+        for solved in to_solve:
+            kind = solved.kind
+            tried, net = gross[kind], computed[kind]
+            earlier, earlier_net = previous[kind]
+            slope = numpy.divide(net - earlier_net, tried - earlier, out=numpy.ones_like(net), where=tried != earlier)
+            slope = numpy.where(slope > 0, slope, 1.0)
+            previous[kind] = (tried, net)
+            gross[kind] = numpy.where(unsolved[kind], tried + (targets[kind] - net) / slope, tried)
+    raise ValueError("the gross incomes could not be solved from the declared nets")
+
+
+def _by_month(simulation, variable: str, months: list[str]) -> numpy.ndarray:
+    """``[person, month]`` values of a monthly individual variable."""
+    return numpy.stack(
+        [numpy.asarray(simulation.calculate(variable, month), dtype=numpy.float64) for month in months], axis=1
+    )
