@@ -284,7 +284,7 @@ class HouseholdColumns:
     Members are listed household by household: ``member_household`` (the row of each member's household) never
     decreases and every household has a member. ``resources[member, kind, month]`` is the net amount of each kind
     (``RESOURCE_ORDER``) in each of ``months`` (0 when not given); ``month_given[member, month]`` says whether the
-    member gave any resource for that month (a month asked for without resources is taken to be like the one
+    member declared that month, even with no income (a month asked for and not declared is taken to be like the one
     before: see ``mapping``). Amounts not given (rent, taxable incomes, disability rate) are NaN, choices not given
     (school level, self-employed activity) "", dates not given NaT. ``already_received`` maps an aid id to one
     amount per household, NaN where that household did not declare it. The columns after ``household_id`` may be
@@ -486,8 +486,7 @@ class HouseholdColumns:
                 index = column.get(month)
                 if index is None:
                     continue
-                if by_kind:
-                    given.append(person * count + index)
+                given.append(person * count + index)  # a month declared, even without any income
                 base = person * len(RESOURCE_ORDER) * count + index
                 for kind, amount in by_kind.items():
                     cells.append(base + kind_offset[kind])

@@ -107,6 +107,9 @@ def test_months_before_the_twelve_declared_are_their_mean_and_the_month_asked_is
     resources[PERIOD] = {"salary": 50}
     situation = mapping.situation_dict(alone(MemberInput("a", "self", "1985-03-01", "employed", resources)), PERIOD)
     assert situation["individus"]["a"]["salaire_net"][PERIOD] == 50.0
+    resources[PERIOD] = {}  # declared, without any income: a job lost this month
+    situation = mapping.situation_dict(alone(MemberInput("a", "self", "1985-03-01", "employed", resources)), PERIOD)
+    assert situation["individus"]["a"]["salaire_net"][PERIOD] == 0.0
 
 
 def test_the_revenus_fiscaux_given_stand_for_every_year():
@@ -221,8 +224,13 @@ def test_other_resources_go_to_their_own_variables():
         },
         self_employed_activity="sales",
     )
-    person = mapping.situation_dict(alone(member), PERIOD)["individus"]["a"]
+    situation = mapping.situation_dict(alone(member), PERIOD)
+    person = situation["individus"]["a"]
     assert person["rpns_auto_entrepreneur_CA_achat_revente"][PERIOD] == 2000.0
+    # The tax return of each whole year among the 36 months declares the turnover and the alimony paid.
+    assert person["ebic_impv"] == {"2022": 24000.0, "2023": 24000.0, "2024": 24000.0}
+    assert person["ebic_imps"]["2024"] == 0.0
+    assert situation["foyers_fiscaux"]["foyer_fiscal"]["f6gu"] == {"2022": 1080.0, "2023": 1080.0, "2024": 1080.0}
     assert person["rpns_auto_entrepreneur_CA_bic"][PERIOD] == 0.0
     assert person["pensions_alimentaires_percues"]["2024-03"] == 150.0
     assert person["pensions_alimentaires_versees_individu"]["2024-03"] == 90.0

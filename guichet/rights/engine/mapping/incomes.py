@@ -50,8 +50,9 @@ MAX_RFR_ROUNDS = 8
 
 
 def tolerance(target: numpy.ndarray) -> numpy.ndarray:
-    """How close OpenFisca's net must come to the declared one: a tenth of a cent, or what float32 can hold."""
-    return numpy.maximum(0.001, numpy.abs(target) * 2e-7)
+    """How close OpenFisca's net must come to the declared one: what its float32 amounts can hold (a few hundredths of
+    a cent), so that the gross amount is the one any careful solving finds."""
+    return numpy.maximum(0.0002, numpy.abs(target) * 4e-7)
 
 
 def rfr_years(period_month: str) -> list[str]:

@@ -53,12 +53,14 @@ DIRECT_RESOURCES = {
     "child_support_paid": "pensions_alimentaires_versees_individu",
     "disability_pension": "pensions_invalidite",
 }
-# A micro-entrepreneur's monthly turnover, by activity (services when not given).
+# A micro-entrepreneur's monthly turnover, by activity (services when not given), and the box of the tax return
+# (versement libératoire regime) where the year's turnover is declared.
 TURNOVER = {
-    "sales": "rpns_auto_entrepreneur_CA_achat_revente",
-    "services": "rpns_auto_entrepreneur_CA_bic",
-    "liberal": "rpns_auto_entrepreneur_CA_bnc",
+    "sales": ("rpns_auto_entrepreneur_CA_achat_revente", "ebic_impv"),
+    "services": ("rpns_auto_entrepreneur_CA_bic", "ebic_imps"),
+    "liberal": ("rpns_auto_entrepreneur_CA_bnc", "ebnc_impo"),
 }
+CHILD_SUPPORT_PAID_BOX = "f6gu"  # alimony paid, declared on the tax return (a deduction)
 # The role of each relationship in each group entity (an ``other`` member heads a famille and a foyer of their own).
 GROUP_ROLES = {
     "famille": {"self": "demandeur", "partner": "conjoint", "child": "enfant", "other": "demandeur"},
@@ -99,6 +101,24 @@ def situation_months(period_month: str) -> list[str]:
 def window_months(period_month: str) -> list[str]:
     """The months given situations, housing and incomes: from M-36 to M."""
     return [*history_months(period_month, WINDOW_MONTHS), period_month]
+
+
+def full_years(period_month: str) -> list[str]:
+    """The calendar years whose twelve months are all among the 36 months before ``period_month``."""
+    first, last = month_shift(period_month, -WINDOW_MONTHS), month_shift(period_month, -1)
+    return [
+        str(year)
+        for year in range(int(first[:4]), int(last[:4]) + 1)
+        if f"{year}-01" >= first and f"{year}-12" <= last
+    ]
+
+
+def _yearly(amounts: numpy.ndarray, months: list[str], years: list[str]) -> numpy.ndarray:
+    """``[person, year]``: the sums over each year of monthly ``[person, month]`` amounts, in whole euros (a tax
+    return's boxes)."""
+    return numpy.stack(
+        [numpy.round(amounts[:, [month.startswith(year) for month in months]].sum(axis=1)) for year in years], axis=1
+    ).reshape(len(amounts), len(years))
 
 
 def school_year_months(period_month: str) -> list[str]:
@@ -273,10 +293,20 @@ def situation_inputs(columns: HouseholdColumns, lay: Layout, period_month: str, 
     inputs.put("individu", "date_debut_chomage", ["ETERNITY"], unemployed_since.astype("datetime64[D]"))
     for kind, variable in DIRECT_RESOURCES.items():
         inputs.put_each("individu", variable, months, nets[:, RESOURCE_ORDER.index(kind)])
+    years = full_years(period_month)
     turnover = nets[:, RESOURCE_ORDER.index("self_employed")]
     activity = numpy.where(columns.self_employed_activity == "", "services", columns.self_employed_activity)
-    for key, variable in TURNOVER.items():
-        inputs.put_each("individu", variable, months, numpy.where((activity == key)[:, None], turnover, 0.0))
+    for key, (monthly, yearly) in TURNOVER.items():
+        mine = numpy.where((activity == key)[:, None], turnover, 0.0)
+        inputs.put_each("individu", monthly, months, mine)
+        inputs.put_each("individu", yearly, years, _yearly(mine, months, years))
+
+    # Foyers fiscaux: the alimony its declarants paid, year by year.
+    paid = _yearly(nets[:, RESOURCE_ORDER.index("child_support_paid")], months, years)
+    declarant = lay.relationship != RELATIONSHIP_ORDER.index("child")
+    by_foyer = numpy.zeros((lay.group_count, len(years)))
+    numpy.add.at(by_foyer, lay.famille_of[declarant], paid[declarant])
+    inputs.put_each("foyer_fiscal", CHILD_SUPPORT_PAID_BOX, years, by_foyer)
 
     # Ménages
     housing = columns.housing
