@@ -76,14 +76,36 @@ class UserAdmin(BaseUserAdmin):
             services.user_role_set(user=obj, role=new_role, by=request.user)
 
 
-class HouseholdMemberInline(admin.TabularInline):
+class HouseholdMemberInline(admin.StackedInline):
     model = HouseholdMember
     extra = 0
+    fieldsets = [
+        (None, {"fields": ["position", "relationship", "first_name", "birth_date", "situation"]}),
+        (
+            _("Si cela le concerne"),
+            {
+                "fields": [
+                    "disability_rate",
+                    "employment_restriction",
+                    "school_level",
+                    "unemployed_since",
+                    "self_employed_activity",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(Household)
 class HouseholdAdmin(admin.ModelAdmin):
-    list_display = ["person", "commune_insee", "housing"]
+    list_display = ["person", "commune_insee", "housing", "shared_tenancy"]
+    list_filter = ["housing", "shared_tenancy"]
+    fieldsets = [
+        (None, {"fields": ["person", "commune_insee"]}),
+        (_("Logement"), {"fields": ["housing", "monthly_rent", "shared_tenancy"]}),
+        (_("Impôts"), {"fields": ["last_year_taxable_income", "taxable_income_two_years_ago"]}),
+        (_("Aides déjà perçues"), {"fields": ["already_received"]}),
+    ]
     inlines = [HouseholdMemberInline]
 
 

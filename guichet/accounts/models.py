@@ -9,7 +9,7 @@ import uuid
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +24,8 @@ from guichet.accounts.enums import (
     Relationship,
     ResourceKind,
     Role,
+    SchoolLevel,
+    SelfEmployedActivity,
     Situation,
 )
 from guichet.core.models import PublicModel, TimestampedModel
@@ -161,10 +163,19 @@ class Household(TimestampedModel):
     person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="household")
     commune_insee = models.CharField(_("commune (code INSEE)"), max_length=5, validators=[insee_validator])
     housing = models.CharField(_("logement"), max_length=16, choices=Housing.choices)
-    monthly_rent = models.DecimalField(_("loyer mensuel (charges comprises)"), null=True, blank=True, **money)
+    monthly_rent = models.DecimalField(_("loyer mensuel hors charges"), null=True, blank=True, **money)
+    shared_tenancy = models.BooleanField(_("colocation"), default=False)
+    # Revenus fiscaux de référence, of the year before the one the household is read in (the tax notice received
+    # that year) and of the year before that.
     last_year_taxable_income = models.DecimalField(
-        _("revenu imposable de l'année dernière"), null=True, blank=True, **money
+        _("revenu fiscal de référence de l'année dernière"), null=True, blank=True, **money
     )
+    taxable_income_two_years_ago = models.DecimalField(
+        _("revenu fiscal de référence d'il y a deux ans"), null=True, blank=True, **money
+    )
+    # Aids the household receives now: aid id (the simulator's catalogue) -> euros a month, as a string.
+    # Filled by the rights simulator; the household form only keeps and shows it.
+    already_received = models.JSONField(_("aides déjà perçues (euros par mois)"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("foyer")
@@ -181,12 +192,30 @@ class HouseholdMember(models.Model):
     first_name = models.CharField(_("prénom"), max_length=150)
     birth_date = models.DateField(_("date de naissance"))
     situation = models.CharField(_("situation"), max_length=16, choices=Situation.choices)
+    disability_rate = models.PositiveSmallIntegerField(
+        _("taux d'incapacité reconnu par la MDPH (en %)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    employment_restriction = models.BooleanField(
+        _("restriction substantielle et durable d'accès à l'emploi reconnue par la MDPH"), default=False
+    )
+    school_level = models.CharField(_("classe"), max_length=10, choices=SchoolLevel.choices, blank=True)
+    unemployed_since = models.DateField(_("sans emploi depuis le"), null=True, blank=True)
+    self_employed_activity = models.CharField(
+        _("activité de la micro-entreprise"), max_length=8, choices=SelfEmployedActivity.choices, blank=True
+    )
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"], condition=Q(relationship="self"), name="household_one_self_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(disability_rate__isnull=True) | Q(disability_rate__gte=0, disability_rate__lte=100),
+                name="member_disability_rate_percent",
             ),
         ]
 
@@ -203,7 +232,7 @@ class MonthlyResource(models.Model):
 
     member = models.ForeignKey(HouseholdMember, on_delete=models.CASCADE, related_name="resources")
     month = models.DateField(_("mois"))
-    kind = models.CharField(_("nature"), max_length=16, choices=ResourceKind.choices)
+    kind = models.CharField(_("nature"), max_length=20, choices=ResourceKind.choices)
     amount = models.DecimalField(_("montant"), **money)
 
     class Meta:
