@@ -237,6 +237,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 7 * 24 * 3600)
 X_FRAME_OPTIONS = "DENY"
+# The household form's resources step sends one field per member, month and kind in one request: 12 × 12 × 7 for
+# the largest household, over Django's default limit of 1000 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

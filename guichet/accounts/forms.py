@@ -6,7 +6,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from guichet.accounts.enums import RENTING, ConsentPurpose, Housing, Relationship, ResourceKind, Situation
+from guichet.accounts.enums import (
+    LEGACY_RESOURCE_KINDS,
+    RENTING,
+    ConsentPurpose,
+    Housing,
+    Relationship,
+    ResourceKind,
+    SchoolLevel,
+    SelfEmployedActivity,
+    Situation,
+)
 from guichet.accounts.models import VERIFIED_IDENTITY_FIELDS, Person, insee_validator
 
 MAX_MEMBERS = 12
@@ -148,7 +158,15 @@ class ProfileForm(forms.ModelForm):
 class HousingForm(forms.Form):
     commune_insee = forms.ChoiceField(label=_("Commune de résidence"))
     housing = forms.ChoiceField(label=_("Vous êtes"), choices=Housing.choices, widget=forms.RadioSelect)
-    monthly_rent = money_field(_("Loyer mensuel, charges comprises (en euros)"))
+    monthly_rent = money_field(_("Loyer mensuel hors charges (en euros)"))
+    monthly_rent.help_text = _(
+        "Pour les locataires : le loyer sans les charges, tel qu'il figure sur votre bail ou sur votre quittance "
+        "de loyer."
+    )
+    shared_tenancy = forms.BooleanField(label=_("Vous vivez en colocation"), required=False)
+    shared_tenancy.help_text = _(
+        "Pour les locataires : vous partagez le logement avec des personnes qui ne font pas partie de votre foyer."
+    )
 
     def __init__(self, *args, communes: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,25 +180,141 @@ class HousingForm(forms.Form):
         return cleaned
 
     def to_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        rent = data.get("monthly_rent")
-        data["monthly_rent"] = str(rent) if rent is not None and data["housing"] in RENTING else None
-        return data
+        """``commune_insee``, ``housing``, ``monthly_rent`` (a string, tenants only) and ``shared_tenancy``."""
+        renting = self.cleaned_data["housing"] in RENTING
+        rent = self.cleaned_data.get("monthly_rent")
+        return {
+            "commune_insee": self.cleaned_data["commune_insee"],
+            "housing": self.cleaned_data["housing"],
+            "monthly_rent": str(rent) if rent is not None and renting else None,
+            "shared_tenancy": bool(self.cleaned_data.get("shared_tenancy")) and renting,
+        }
+
+
+class PercentField(forms.IntegerField):
+    """A whole percentage as people type it: "80", "80 %" or "80%" all work."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace("%", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "").strip()
+        return super().to_python(value)
+
+
+# Children from this age are asked their class (school is compulsory from 3).
+SCHOOL_AGE = 3
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    years = day.year - birth_date.year
+    return years - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class SelfMemberForm(forms.Form):
-    """The person filling in the form, always the first member of the household."""
+    """The person filling in the form, always the first member of the household.
+
+    After who the person is come the questions that concern only some people (``DETAIL_FIELDS``), shown together
+    under their own legend.
+    """
 
     first_name = forms.CharField(label=_("Votre prénom"), max_length=150)
     birth_date = forms.DateField(label=_("Votre date de naissance"), widget=DateInput(), validators=[_not_in_future])
     situation = forms.ChoiceField(label=_("Votre situation"), choices=BLANK + Situation.choices)
+    disability_rate = PercentField(
+        label=_("Taux d'incapacité reconnu par la MDPH (en %)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Il figure sur la notification de décision de la MDPH. Laissez vide si aucun taux n'a été fixé."),
+        error_messages={
+            "invalid": _("Indiquez le taux en chiffres, par exemple 80."),
+            "min_value": _("Le taux d'incapacité est un pourcentage compris entre 0 et 100."),
+            "max_value": _("Le taux d'incapacité est un pourcentage compris entre 0 et 100."),
+        },
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    employment_restriction = forms.BooleanField(
+        label=_("La MDPH a reconnu une restriction substantielle et durable d'accès à l'emploi"),
+        required=False,
+        help_text=_("Cochez si la notification de la MDPH le mentionne (on parle aussi de « RSDAE »)."),
+    )
+    school_level = forms.ChoiceField(
+        label=_("Classe ou études suivies cette année"),
+        required=False,
+        choices=BLANK + SchoolLevel.choices,
+        help_text=_("Obligatoire pour un enfant de 3 ans ou plus : choisissez « Pas scolarisé » s'il ne l'est pas."),
+    )
+    unemployed_since = forms.DateField(
+        label=_("Sans emploi depuis le"),
+        required=False,
+        widget=DateInput(),
+        validators=[_not_in_future],
+        help_text=_("Pour un demandeur d'emploi : le premier jour sans emploi."),
+    )
+    self_employed_activity = forms.ChoiceField(
+        label=_("Activité de la micro-entreprise"),
+        required=False,
+        choices=BLANK + SelfEmployedActivity.choices,
+        help_text=_("Obligatoire pour un travailleur indépendant : son activité principale."),
+    )
+
+    DETAIL_FIELDS = (
+        "disability_rate",
+        "employment_restriction",
+        "school_level",
+        "unemployed_since",
+        "self_employed_activity",
+    )
+
+    def main_fields(self) -> list[forms.BoundField]:
+        """Who the person is: asked of everyone."""
+        return [field for field in self if field.name not in self.DETAIL_FIELDS and field.name != "DELETE"]
+
+    def detail_fields(self) -> list[forms.BoundField]:
+        """The questions that concern only some people (disability, school, unemployment, micro-enterprise)."""
+        return [self[name] for name in self.DETAIL_FIELDS]
+
+    def other_fields(self) -> list[forms.BoundField]:
+        """What comes after the questions (a formset's "Supprimer")."""
+        return [field for field in self if field.name == "DELETE"]
+
+    def member_relationship(self) -> str:
+        return Relationship.SELF.value
+
+    def clean(self):
+        cleaned = super().clean()
+        situation, birth_date = cleaned.get("situation"), cleaned.get("birth_date")
+
+        def missing(name: str) -> bool:
+            """Not given, and not already refused for another reason."""
+            return cleaned.get(name) in (None, "") and not self.has_error(name)
+
+        if situation == Situation.DISABLED and missing("disability_rate"):
+            self.add_error("disability_rate", _("Indiquez le taux d'incapacité reconnu par la MDPH."))
+        school_age = birth_date is not None and age_on(birth_date, timezone.localdate()) >= SCHOOL_AGE
+        if self.member_relationship() == Relationship.CHILD and school_age and missing("school_level"):
+            self.add_error(
+                "school_level", _("Indiquez la classe de l'enfant, ou « Pas scolarisé » s'il ne l'est pas.")
+            )
+        if situation == Situation.SELF_EMPLOYED and missing("self_employed_activity"):
+            self.add_error("self_employed_activity", _("Indiquez l'activité de la micro-entreprise."))
+        since = cleaned.get("unemployed_since")
+        if since is not None and birth_date is not None and since < birth_date:
+            self.add_error("unemployed_since", _("Cette date est avant la date de naissance."))
+        return cleaned
 
     def to_data(self) -> dict:
+        data = self.cleaned_data
+        since = data.get("unemployed_since")
         return {
-            "relationship": Relationship.SELF.value,
-            "first_name": self.cleaned_data["first_name"],
-            "birth_date": self.cleaned_data["birth_date"].isoformat(),
-            "situation": self.cleaned_data["situation"],
+            "relationship": self.member_relationship(),
+            "first_name": data["first_name"],
+            "birth_date": data["birth_date"].isoformat(),
+            "situation": data["situation"],
+            "disability_rate": data.get("disability_rate"),
+            "employment_restriction": bool(data.get("employment_restriction")),
+            "school_level": data.get("school_level") or "",
+            "unemployed_since": since.isoformat() if since else None,
+            "self_employed_activity": data.get("self_employed_activity") or "",
         }
 
 
@@ -191,10 +325,10 @@ class MemberForm(SelfMemberForm):
     first_name = forms.CharField(label=_("Prénom"), max_length=150)
     birth_date = forms.DateField(label=_("Date de naissance"), widget=DateInput(), validators=[_not_in_future])
     situation = forms.ChoiceField(label=_("Situation"), choices=BLANK + Situation.choices)
-    field_order = ["relationship", "first_name", "birth_date", "situation"]
+    field_order = ["relationship", "first_name", "birth_date", "situation", *SelfMemberForm.DETAIL_FIELDS]
 
-    def to_data(self) -> dict:
-        return {**super().to_data(), "relationship": self.cleaned_data["relationship"]}
+    def member_relationship(self) -> str:
+        return self.cleaned_data.get("relationship", "")
 
 
 class BaseMemberFormSet(forms.BaseFormSet):
@@ -249,8 +383,27 @@ def last_twelve_months(today: datetime.date | None = None) -> list[datetime.date
     return list(reversed(months))
 
 
+# What each kind of resource is, in a few words: shown above the table of the resources step.
+RESOURCE_HINTS = {
+    ResourceKind.SALARY: _("Le « net à payer avant impôt sur le revenu » de la fiche de paie."),
+    ResourceKind.SELF_EMPLOYED: _(
+        "Le chiffre d'affaires déclaré à l'Urssaf (pour une déclaration trimestrielle, un tiers chaque mois)."
+    ),
+    ResourceKind.UNEMPLOYMENT: _("L'allocation d'aide au retour à l'emploi versée par France Travail."),
+    ResourceKind.PENSION: _("Les retraites de base et complémentaires, nettes."),
+    ResourceKind.DISABILITY_PENSION: _("La pension d'invalidité versée par l'Assurance maladie."),
+    ResourceKind.CHILD_SUPPORT: _("La pension alimentaire reçue pour vous ou pour vos enfants."),
+    ResourceKind.CHILD_SUPPORT_PAID: _("La pension alimentaire versée à une personne qui ne vit pas avec vous."),
+}
+
+
 class ResourcesForm(forms.Form):
-    """Monthly resources by kind, for each member old enough to have some, over the last twelve months."""
+    """Monthly resources by kind, for each member, over the last twelve months: one table per member."""
+
+    @staticmethod
+    def kinds() -> list[tuple[str, str, str]]:
+        """(kind, label, hint) of each column, in order."""
+        return [(kind, label, RESOURCE_HINTS.get(kind, "")) for kind, label in ResourceKind.choices]
 
     def __init__(self, *args, members: list[dict], months: list[datetime.date], **kwargs):
         super().__init__(*args, **kwargs)
@@ -287,23 +440,55 @@ class ResourcesForm(forms.Form):
 
     @staticmethod
     def initial_from(data: dict) -> dict:
-        return {
-            f"r_{index}_{month}_{kind}": Decimal(amount)
-            for index, by_month in data.items()
-            for month, by_kind in by_month.items()
-            for kind, amount in by_kind.items()
-        }
+        """The fields' initial values from the draft's resources (a kind that went away counts as its successor)."""
+        initial: dict[str, Decimal] = {}
+        for index, by_month in data.items():
+            for month, by_kind in by_month.items():
+                for kind, amount in by_kind.items():
+                    name = f"r_{index}_{month}_{LEGACY_RESOURCE_KINDS.get(kind, kind)}"
+                    initial[name] = initial.get(name, Decimal(0)) + Decimal(amount)
+        return initial
+
+
+def tax_notice_years(today: datetime.date | None = None) -> dict[str, int]:
+    """The years of the two tax notices asked for: this year's (last year's incomes) and last year's."""
+    year = (today or timezone.localdate()).year
+    return {"last_notice": year, "last_incomes": year - 1, "previous_notice": year - 1, "previous_incomes": year - 2}
 
 
 class TaxesForm(forms.Form):
-    last_year_taxable_income = money_field(_("Revenu imposable de l'année dernière (en euros)"))
-    last_year_taxable_income.help_text = _(
-        "Il figure sur votre avis d'impôt, ligne « revenu fiscal de référence ». Laissez vide si vous ne savez pas."
-    )
+    """The revenus fiscaux de référence of the last two tax notices (both optional)."""
+
+    last_year_taxable_income = money_field("")
+    taxable_income_two_years_ago = money_field("")
+
+    def __init__(self, *args, today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        years = {key: str(value) for key, value in tax_notice_years(today).items()}
+        hint = _(
+            "Il figure en première page de l'avis d'impôt sur le revenu, dans le cadre « Vos références ». "
+            "Laissez vide si vous ne l'avez pas ou ne savez pas."
+        )
+        last, previous = self.fields["last_year_taxable_income"], self.fields["taxable_income_two_years_ago"]
+        last.label = (
+            _("Revenu fiscal de référence de votre avis d'impôt %(last_notice)s (revenus %(last_incomes)s), en euros")
+            % years
+        )
+        previous.label = (
+            _(
+                "Revenu fiscal de référence de votre avis d'impôt %(previous_notice)s (revenus %(previous_incomes)s), "
+                "en euros"
+            )
+            % years
+        )
+        last.help_text = previous.help_text = hint
 
     def to_data(self) -> dict:
-        value = self.cleaned_data.get("last_year_taxable_income")
-        return {"last_year_taxable_income": str(value) if value is not None else None}
+        """Both amounts as strings, or None when not given."""
+        values = {
+            name: self.cleaned_data.get(name) for name in ("last_year_taxable_income", "taxable_income_two_years_ago")
+        }
+        return {name: str(value) if value is not None else None for name, value in values.items()}
 
 
 class ConsentForm(forms.Form):

@@ -1,7 +1,7 @@
 """Writes on accounts, persons, households and consents. Each one is audited."""
 
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guichet.accounts.enums import RENTING, ConsentPurpose, Role
+from guichet.accounts.enums import LEGACY_RESOURCE_KINDS, RENTING, ConsentPurpose, Role
 from guichet.accounts.models import (
     VERIFIED_IDENTITY_FIELDS,
     Consent,
@@ -137,49 +137,82 @@ def _money(value: Any) -> Decimal | None:
     return Decimal(str(value))
 
 
+def _already_received(value: Any) -> dict[str, str]:
+    """The aids received (aid id -> euros a month), amounts as strings; amounts not given are left out."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError(_("Les aides déjà perçues ne sont pas dans la forme attendue."))
+    received = {}
+    for aid, amount in value.items():
+        if amount in (None, ""):
+            continue
+        try:
+            number = Decimal(str(amount))
+        except InvalidOperation:
+            number = None
+        if not isinstance(aid, str) or not aid or number is None or not number.is_finite() or number < 0:
+            raise ValidationError(_("Montant d'aide déjà perçue invalide : %(aid)s.") % {"aid": str(aid)[:50] or "?"})
+        received[aid] = str(number)
+    return received
+
+
 @transaction.atomic
 def household_save(*, person: Person, data: dict[str, Any], by: User) -> Household:
     """Replace the person's household with the confirmed form data and drop the draft.
 
-    ``data`` has the shape the household form produces: ``housing`` (commune_insee, housing, monthly_rent),
-    ``members`` (relationship, first_name, birth_date, situation; the first is the person), ``resources``
-    (member index → month "YYYY-MM" → kind → amount) and ``taxes`` (last_year_taxable_income).
+    ``data`` has the shape the household form produces (see ``HousingForm.to_data`` and the other step forms):
+    ``housing`` (commune_insee, housing, monthly_rent without charges, shared_tenancy), ``members`` (relationship,
+    first_name, birth_date, situation, disability_rate, employment_restriction, school_level, unemployed_since,
+    self_employed_activity; the first is the person), ``resources`` (member index → month "YYYY-MM" → kind →
+    amount), ``taxes`` (last_year_taxable_income, taxable_income_two_years_ago) and ``received`` (aid id → euros a
+    month, stored in ``already_received``). Keys missing from data made before a question existed mean "not given".
     """
-    housing, taxes = data["housing"], data.get("taxes", {})
-    rent = _money(housing.get("monthly_rent")) if housing["housing"] in RENTING else None
+    housing, taxes = data["housing"], data.get("taxes") or {}
+    renting = housing["housing"] in RENTING
     household, created = Household.objects.select_for_update().update_or_create(
         person=person,
         defaults={
             "commune_insee": housing["commune_insee"],
             "housing": housing["housing"],
-            "monthly_rent": rent,
+            "monthly_rent": _money(housing.get("monthly_rent")) if renting else None,
+            "shared_tenancy": bool(housing.get("shared_tenancy")) and renting,
             "last_year_taxable_income": _money(taxes.get("last_year_taxable_income")),
+            "taxable_income_two_years_ago": _money(taxes.get("taxable_income_two_years_ago")),
+            "already_received": _already_received(data.get("received")),
         },
     )
     household.full_clean()
     household.members.all().delete()
     resources = data.get("resources", {})
     for index, member_data in enumerate(data["members"]):
-        member = HouseholdMember.objects.create(
+        since = member_data.get("unemployed_since")
+        member = HouseholdMember(
             household=household,
             position=index,
             relationship=member_data["relationship"],
             first_name=member_data["first_name"],
             birth_date=datetime.date.fromisoformat(member_data["birth_date"]),
             situation=member_data["situation"],
+            disability_rate=member_data.get("disability_rate"),
+            employment_restriction=bool(member_data.get("employment_restriction")),
+            school_level=member_data.get("school_level") or "",
+            unemployed_since=datetime.date.fromisoformat(since) if since else None,
+            self_employed_activity=member_data.get("self_employed_activity") or "",
         )
-        rows = [
-            MonthlyResource(
-                member=member,
-                month=datetime.date.fromisoformat(f"{month}-01"),
-                kind=kind,
-                amount=Decimal(str(amount)),
-            )
-            for month, by_kind in resources.get(str(index), {}).items()
-            for kind, amount in by_kind.items()
-            if amount not in (None, "") and Decimal(str(amount)) > 0
-        ]
-        MonthlyResource.objects.bulk_create(rows)
+        member.full_clean(exclude=["household"], validate_constraints=False)
+        member.save()
+        amounts: dict[tuple[str, str], Decimal] = {}
+        for month, by_kind in resources.get(str(index), {}).items():
+            for kind, amount in by_kind.items():
+                if amount in (None, "") or Decimal(str(amount)) <= 0:
+                    continue
+                key = (month, LEGACY_RESOURCE_KINDS.get(kind, kind))  # answers made before a kind went away
+                amounts[key] = amounts.get(key, Decimal(0)) + Decimal(str(amount))
+        MonthlyResource.objects.bulk_create(
+            MonthlyResource(member=member, month=datetime.date.fromisoformat(f"{month}-01"), kind=kind, amount=amount)
+            for (month, kind), amount in amounts.items()
+        )
     HouseholdDraft.objects.filter(person=person).delete()
     event_record(
         action=AuditAction.HOUSEHOLD_UPDATED,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.accounts import household_form, oidc, services
-from guichet.accounts.enums import ConsentPurpose, ResourceKind
+from guichet.accounts.enums import ConsentPurpose
 from guichet.accounts.forms import (
     HousingForm,
     LoginForm,
@@ -299,7 +299,7 @@ def household_step(request: HttpRequest, step: int) -> HttpResponse:
         forms_ok = form.is_bound and form.is_valid()
         if forms_ok:
             data["resources"] = form.to_data()
-        context.update(form=form, resource_kinds=ResourceKind.choices)
+        context["form"] = form
     else:
         form = TaxesForm(post, initial=data.get("taxes") or {})
         forms_ok = form.is_bound and form.is_valid()
@@ -347,7 +347,12 @@ def household_recap(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Complétez d'abord toutes les étapes."))
         return redirect("accounts:household_step", step=draft.step)
     if request.method == "POST":
-        services.household_save(person=person, data=draft.data, by=request.user)
+        try:
+            services.household_save(person=person, data=draft.data, by=request.user)
+        except ValidationError as exc:
+            # Only answers not made by the form (the aids received, given by the simulator) can fail here.
+            messages.error(request, exc.messages[0])
+            return redirect("accounts:household_recap")
         messages.success(request, _("Votre foyer a été enregistré."))
         return redirect("accounts:profile")
     communes = dict(Commune.objects.values_list("insee_code", "name"))
