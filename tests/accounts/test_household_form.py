@@ -24,6 +24,7 @@ MEMBERS = {
     "members-0-first_name": "Sam",
     "members-0-birth_date": "2015-03-02",
     "members-0-situation": "student",
+    "members-0-school_level": "college",
     "action": "next",
 }
 
