@@ -1,9 +1,13 @@
-"""The public rights API: OpenFisca Web API compatible ``/calculate`` and ``/trace``, and the list of aids.
+"""The public rights API: OpenFisca Web API compatible ``/calculate`` and ``/trace``, the questionnaire's
+``/simulation``, and the list of aids.
 
-Bodies and answers are exactly OpenFisca's, so existing OpenFisca clients work against Guichet unchanged.
-Malformed input answers 400 with an OpenFisca-style error saying what is wrong; never a 500.
+``/calculate`` and ``/trace`` take and give exactly OpenFisca's JSON, so existing OpenFisca clients work against
+Guichet unchanged. ``/simulation`` takes a household in Guichet's plain form (``docs/rights-mapping.md``) and gives
+every aid of the catalogue, due or not, through the same function as the results page. Malformed input answers 4xx
+with a message saying what is wrong; never a 500.
 """
 
+import datetime
 import json
 
 from django.conf import settings
@@ -12,9 +16,12 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from guichet.core import ratelimit
-from guichet.rights.engine.benefits import get_benefits
+from guichet.rights.engine.benefits import BENEFITS_BY_ID, get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate, web_api_trace
 from guichet.rights.engine.local import local_aids
+from guichet.rights.engine.mapping import situation_months
+from guichet.rights.engine.situation import HOUSINGS, HouseholdInput, InvalidHousehold
+from guichet.rights.simulation import simulate
 
 api = NinjaAPI(
     title="Guichet — Mes droits",
@@ -41,6 +48,92 @@ SITUATION_BODY = {
             }
         },
     }
+}
+
+
+# What one /simulation request may ask: a household of the household form's size, its months, plausible amounts.
+SIMULATION_MAX_BYTES = 64 * 1024
+SIMULATION_MAX_MEMBERS = 12
+SIMULATION_MAX_AMOUNT = 1_000_000
+SIMULATION_FIRST_MONTH = "2022-01"  # OpenFisca-France's parameters reach back far enough for 36 months before it
+
+_MEMBER_SCHEMA = {
+    "type": "object",
+    "required": ["id", "relationship", "birth_date", "situation"],
+    "properties": {
+        "id": {"type": "string"},
+        "relationship": {"type": "string", "enum": ["self", "partner", "child", "other"]},
+        "birth_date": {"type": "string", "format": "date"},
+        "situation": {
+            "type": "string",
+            "enum": ["employed", "self_employed", "unemployed", "student", "retired", "disabled", "inactive", "child"],
+        },
+        "disability_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 100},
+        "employment_restriction": {"type": "boolean"},
+        "school_level": {
+            "type": ["string", "null"],
+            "enum": ["maternelle", "primaire", "college", "lycee", "superieur", "none", None],
+        },
+        "unemployed_since": {"type": ["string", "null"], "format": "date"},
+        "self_employed_activity": {"type": ["string", "null"], "enum": ["sales", "services", "liberal", None]},
+        "resources": {
+            "type": "object",
+            "description": "Ressources nettes par mois (« AAAA-MM », les 12 mois avant `month` et `month` lui-même) "
+            "et par nature : salary, self_employed (chiffre d'affaires), unemployment, pension, disability_pension, "
+            "child_support, child_support_paid.",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        },
+    },
+}
+SIMULATION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["month", "household"],
+                    "properties": {
+                        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-12"},
+                        "household": {
+                            "type": "object",
+                            "description": "Le foyer sous la forme simple de Guichet (docs/rights-mapping.md). "
+                            f"Au plus {SIMULATION_MAX_MEMBERS} personnes, {SIMULATION_MAX_BYTES // 1024} Ko.",
+                            "required": ["housing", "commune_insee", "members"],
+                            "properties": {
+                                "housing": {
+                                    "type": "string",
+                                    "enum": sorted(HOUSINGS),
+                                },
+                                "shared_tenancy": {"type": "boolean"},
+                                "commune_insee": {"type": "string", "pattern": "^[0-9AB]{5}$"},
+                                "monthly_rent": {"type": ["number", "null"], "description": "Loyer hors charges"},
+                                "last_year_taxable_income": {"type": ["number", "null"]},
+                                "taxable_income_two_years_ago": {"type": ["number", "null"]},
+                                "already_received": {
+                                    "type": "object",
+                                    "description": "Aides déjà reçues, en euros par mois, par identifiant de "
+                                    "/api/v1/benefits.",
+                                    "additionalProperties": {"type": "number", "minimum": 0},
+                                },
+                                "members": {
+                                    "type": "array",
+                                    "maxItems": SIMULATION_MAX_MEMBERS,
+                                    "items": _MEMBER_SCHEMA,
+                                },
+                            },
+                        },
+                    },
+                }
+            }
+        },
+    },
+    "responses": {
+        200: {"description": "Chaque aide du catalogue : id, eligible, amount, amount_period, reason; le total."},
+        400: {"description": "Requête invalide : le message dit ce qui ne va pas."},
+        413: {"description": "Corps de requête trop grand."},
+        429: {"description": "Trop de requêtes."},
+    },
 }
 
 
@@ -84,6 +177,81 @@ def calculate(request: HttpRequest):
 def trace(request: HttpRequest):
     """Return OpenFisca's flat trace of the requested computations."""
     return _run(request, web_api_trace)
+
+
+def _simulation_request(body: bytes) -> tuple[str, HouseholdInput]:
+    """The month and household of a /simulation body; raises ``ValueError`` with a message for people."""
+    try:
+        payload = json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(_("Le corps de la requête n'est pas du JSON valide : %(error)s") % {"error": exc}) from exc
+    if not isinstance(payload, dict) or set(payload) - {"month", "household"}:
+        raise ValueError(_("Le corps de la requête est un objet avec deux clés : « month » et « household »."))
+    month = payload.get("month")
+    if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+        raise ValueError(_("« month » doit être un mois au format AAAA-MM, par exemple 2026-12."))
+    try:
+        datetime.date.fromisoformat(f"{month}-01")
+    except ValueError as exc:
+        raise ValueError(_("« month » doit être un mois au format AAAA-MM, par exemple 2026-12.")) from exc
+    last = f"{datetime.date.today().year + 1}-12"
+    if not SIMULATION_FIRST_MONTH <= month <= last:
+        raise ValueError(
+            _("« month » doit être compris entre %(first)s et %(last)s.")
+            % {"first": SIMULATION_FIRST_MONTH, "last": last}
+        )
+    data = payload.get("household")
+    if not isinstance(data, dict):
+        raise ValueError(_("« household » doit décrire le foyer (un objet JSON)."))
+    members = data.get("members")
+    if not isinstance(members, list) or not members:
+        raise ValueError(_("« household.members » doit lister les personnes du foyer."))
+    if len(members) > SIMULATION_MAX_MEMBERS:
+        raise ValueError(_("Un foyer compte au plus %(count)s personnes.") % {"count": SIMULATION_MAX_MEMBERS})
+    try:
+        household = HouseholdInput.from_dict(data)
+    except InvalidHousehold as exc:
+        raise ValueError(_("Le foyer n'est pas valide : %(error)s.") % {"error": exc}) from exc
+    months = set(situation_months(month))
+    for member in household.members:
+        for resource_month, by_kind in member.resources.items():
+            if resource_month not in months:
+                raise ValueError(
+                    _(
+                        "Les ressources sont lues pour les 12 mois avant %(month)s et ce mois-là ; "
+                        "%(other)s n'en fait pas partie."
+                    )
+                    % {"month": month, "other": resource_month}
+                )
+            if any(amount > SIMULATION_MAX_AMOUNT for amount in by_kind.values()):
+                raise ValueError(
+                    _("Un montant mensuel ne peut pas dépasser %(max)s €.") % {"max": SIMULATION_MAX_AMOUNT}
+                )
+    known = set(BENEFITS_BY_ID) | set(local_aids())
+    unknown = sorted(set(household.already_received) - known)
+    if unknown:
+        raise ValueError(
+            _("Aide inconnue dans « already_received » : %(aid)s (voir /api/v1/benefits).") % {"aid": unknown[0]}
+        )
+    return month, household
+
+
+@api.post("/simulation", openapi_extra=SIMULATION_BODY, summary="Simuler les droits d'un foyer")
+def simulation(request: HttpRequest):
+    """Every national and local aid of a household for a month: amount, period, and the reason of each aid not due.
+
+    The amounts are those of the results page for the same household (one function computes both).
+    """
+    refused = _limited(request)
+    if refused is not None:
+        return refused
+    if len(request.body) > SIMULATION_MAX_BYTES:
+        return _error(_("Requête trop grande : %(max)s Ko au plus.") % {"max": SIMULATION_MAX_BYTES // 1024}, 413)
+    try:
+        month, household = _simulation_request(request.body)
+    except ValueError as exc:
+        return _error(str(exc), 400)
+    return JsonResponse(simulate(household, month).as_api(), json_dumps_params={"ensure_ascii": False})
 
 
 @api.get("/benefits", summary="Aides nationales et locales")

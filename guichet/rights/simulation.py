@@ -161,7 +161,9 @@ def simulate(household: HouseholdInput, period: str) -> Simulated:
     return Simulated(period=period, household=household, result=result, national=national, local=local_outcomes)
 
 
-def _national(household: HouseholdInput, result: HouseholdResult, simulation, benefit: Benefit, period: str) -> Outcome:
+def _national(
+    household: HouseholdInput, result: HouseholdResult, simulation, benefit: Benefit, period: str
+) -> Outcome:
     computed = result.benefits[benefit.id]
     received = household.already_received.get(benefit.id)
     reason = None if computed.eligible else reasons.reason(simulation, benefit, period)
@@ -195,6 +197,7 @@ def _local(household: HouseholdInput, result: HouseholdResult, aid: local.LocalA
                 "value": money(values["value"]),
                 "band": _band(aid, values["value"]) if values["eligible"] else None,
                 "reason": reason,
+                "reason_text": None if reason is None else reason_text(reason),
             }
         )
     reason = None
@@ -214,7 +217,11 @@ def _local(household: HouseholdInput, result: HouseholdResult, aid: local.LocalA
         already_received=None if received is None else money(received),
         reason=reason,
         members=members,
-        definition=aid.as_dict(),
+        definition={
+            **aid.as_dict(),
+            "per": aid.unit.removeprefix("€").strip(),
+            "deliberation_date": aid.deliberation.get("date"),
+        },
     )
 
 
@@ -227,7 +234,8 @@ def _band(aid: local.LocalAid, value: float) -> str | None:
 
 def calculation_lines(household: HouseholdInput, benefit_id: str, period: str) -> list[tuple[str, Decimal]]:
     """The lines a person reads in "Comprendre le calcul" for a due national aid: label and signed amount, adding up
-    to the amount shown (the household's familles one after the other when several get it)."""
+    to the amount shown (the household's familles one after the other when several get it; the free CSS, a cover,
+    adds up to 0)."""
     benefit = next(item for item in BENEFITS if item.id == benefit_id)
     batch = mapping.build_batch([household], period)
     try:

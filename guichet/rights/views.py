@@ -18,19 +18,21 @@ from guichet.core.http import posted
 from guichet.core.policy import public, require
 from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization
 from guichet.mediation.enums import Family
-from guichet.rights import questionnaire, results, services
+from guichet.rights import questionnaire, services
+from guichet.rights.engine import explain as engine_explain
 from guichet.rights.engine.benefits import BENEFITS_BY_ID
 from guichet.rights.engine.local import local_aids
 from guichet.rights.engine.situation import InvalidHousehold
 from guichet.rights.enums import SimulationChannel
-from guichet.rights.explanations import explain
 from guichet.rights.models import SavedSimulation
 from guichet.rights.permissions import can_save_simulation
-from guichet.rights.questionnaire import SESSION_KEY, STEP_COUNT, STEPS, AverageResourcesForm
+from guichet.rights.questionnaire import SESSION_KEY, STEP_COUNT, STEPS, AverageResourcesForm, ReceivedForm
+from guichet.rights.simulation import CONVENTION_TEXT, Simulated, calculation_lines, simulate
 
 # A mediator acting for someone (guichet.mediation) may simulate under either family.
 ON_BEHALF = (Family.SIMULATION, Family.SOCIAL_AIDS)
 on_behalf = require_authorization(*ON_BEHALF, public=True)
+KEEP_KEY = "rights_keep"  # a visitor asked to keep the questionnaire's result in the account they create next
 
 
 def _owner(request: HttpRequest) -> str:
@@ -125,11 +127,17 @@ def step(request: HttpRequest, step: int) -> HttpResponse:
             count = len(data["members"])
             data["resources"] = {k: v for k, v in (data.get("resources") or {}).items() if int(k) < count}
         context.update(self_form=self_form, formset=formset)
-    else:
+    elif step == 3:
         form = AverageResourcesForm(post, initial=AverageResourcesForm.initial_from(data), members=members)
         valid = post is not None and form.is_valid()
         if valid:
             data["resources"], data["taxes"] = form.to_data()
+        context["form"] = form
+    else:
+        form = ReceivedForm(post, initial=ReceivedForm.initial_from(data))
+        valid = post is not None and form.is_valid()
+        if valid:
+            data["received"] = form.to_data()
         context["form"] = form
     if post is not None:
         if action == "previous":
@@ -152,15 +160,19 @@ def _context(step: int, context: dict) -> dict:
     return {**context, "step": STEPS[step - 1], "steps": STEPS, "step_count": STEP_COUNT}
 
 
-def _computed(request: HttpRequest):
-    """(household input, engine result, presented result) for the questionnaire in the session, or None."""
+def _computed(request: HttpRequest) -> tuple[Simulated, dict[str, str]] | None:
+    """The simulation of the questionnaire in the session and the members' first names, or None if incomplete.
+
+    The first time a questionnaire's result is shown, which aids it found is recorded without personal data (the
+    measure of non-take-up).
+    """
     state = _state(request)
     try:
         household = questionnaire.household_input(state["data"])
     except InvalidHousehold:
         return None
     period = questionnaire.current_period()
-    result = results.compute(household, period)
+    simulated = simulate(household, period)
     if not state.get("recorded"):
         acting = acting_for(request)
         if acting is not None:
@@ -170,10 +182,37 @@ def _computed(request: HttpRequest):
             pseudonym, channel = request.user.person.pseudonym, SimulationChannel.ACCOUNT
         else:
             pseudonym, channel = uuid.uuid4(), SimulationChannel.ANONYMOUS
-        services.take_up_record_simulated(result=result, pseudonym=pseudonym, channel=channel)
-        request.session[SESSION_KEY] = {**state, "recorded": True}
+        services.take_up_record_simulated(simulated=simulated, pseudonym=pseudonym, channel=channel)
+        state = {**state, "recorded": True}
+        if channel == SimulationChannel.ANONYMOUS:
+            state["pseudonym"] = str(pseudonym)  # so that an account created next can claim this simulation
+        request.session[SESSION_KEY] = state
     names = {str(index): member["first_name"] for index, member in enumerate(state["data"]["members"])}
-    return household, result, results.present(result, household, names)
+    return simulated, names
+
+
+def _shown(simulated: Simulated, names: dict[str, str]) -> dict:
+    """What the results page and its PDF show: aids due, local aids with each member's tariff, aids not due."""
+    local = []
+    for outcome in simulated.local:
+        if outcome.eligible:
+            members = [
+                {**member, "first_name": names.get(member["id"], member["id"])}
+                for member in outcome.members
+                if member["eligible"]
+            ]
+            local.append({"outcome": outcome, "members": members})
+    return {
+        "due": simulated.due,
+        "local": local,
+        "not_due": simulated.not_due,
+        "local_not_due": [outcome for outcome in simulated.local if not outcome.eligible],
+        "monthly_total": simulated.monthly_total,
+        "monthly_to_claim": simulated.monthly_to_claim,
+        "convention": CONVENTION_TEXT,
+        "period": simulated.period,
+        "versions": simulated.result.versions,
+    }
 
 
 @public
@@ -183,19 +222,19 @@ def results_view(request: HttpRequest) -> HttpResponse:
     if computed is None:
         messages.info(request, _("Répondez d'abord aux questions pour connaître vos droits."))
         return redirect("rights:start")
-    _household_input, result, shown = computed
+    simulated, names = computed
     state = _state(request)
     acting = acting_for(request)
     return render(
         request,
         "rights/results.html",
         {
-            "shown": shown,
-            "result": result,
+            "shown": _shown(simulated, names),
             "can_save": can_save_simulation(request.user) or acting is not None,
             "acting": acting,
             "can_update_household": is_citizen(request.user) and state.get("source") != "household",
             "from_household": state.get("source") == "household",
+            "keeping": bool(request.session.get(KEEP_KEY)),
         },
     )
 
@@ -206,31 +245,86 @@ def results_pdf(request: HttpRequest) -> HttpResponse:
     computed = _computed(request)
     if computed is None:
         return redirect("rights:start")
-    _household_input, result, shown = computed
+    simulated, names = computed
     from weasyprint import HTML
 
-    html = render_to_string("rights/results_pdf.html", {"shown": shown, "result": result}, request=request)
+    html = render_to_string("rights/results_pdf.html", {"shown": _shown(simulated, names)}, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="mes-droits-{result.period}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="mes-droits-{simulated.period}.pdf"'
     return response
 
 
-@public
-@on_behalf
-def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
+def _explained(request: HttpRequest, benefit_id: str):
+    """(questionnaire household, first names) for an aid's explanation, or a response to send instead."""
     if benefit_id not in BENEFITS_BY_ID and benefit_id not in local_aids():
         raise Http404
     state = _state(request)
     try:
         household = questionnaire.household_input(state["data"])
     except InvalidHousehold:
-        return redirect("rights:start")
-    summary = explain(household, benefit_id, questionnaire.current_period())
+        return None, redirect("rights:start")
     names = {str(index): member["first_name"] for index, member in enumerate(state["data"]["members"])}
-    for member_id, member in summary.get("members", {}).items():
-        member["first_name"] = names.get(member_id, member_id)
-    return render(request, "rights/explanation.html", {"summary": summary})
+    return (household, names), None
+
+
+@public
+@on_behalf
+def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
+    """ "Comprendre le calcul" for people: the few figures that add up to the amount, or why the aid is not due."""
+    found, response = _explained(request, benefit_id)
+    if response is not None:
+        return response
+    household, names = found
+    period = questionnaire.current_period()
+    simulated = simulate(household, period)
+    outcome = next(item for item in (*simulated.national, *simulated.local) if item.id == benefit_id)
+    context: dict = {"outcome": outcome, "period": period, "versions": simulated.result.versions}
+    if outcome.scope == "national":
+        if outcome.eligible:
+            context["lines"] = [
+                (label, "−" if amount < 0 else "+", abs(amount))
+                for label, amount in calculation_lines(household, benefit_id, period)
+            ]
+        context["definition"] = outcome.definition
+    else:
+        context["members"] = [
+            {**member, "first_name": names.get(member["id"], member["id"])} for member in outcome.members
+        ]
+    return render(request, "rights/explanation.html", context)
+
+
+@public
+@on_behalf
+def explanation_detail(request: HttpRequest, benefit_id: str) -> HttpResponse:
+    """The technical detail of a national aid's calculation: OpenFisca's inputs and parameters, with references."""
+    if benefit_id not in BENEFITS_BY_ID:
+        raise Http404
+    found, response = _explained(request, benefit_id)
+    if response is not None:
+        return response
+    household, _names = found
+    summary = engine_explain.explain_benefit(household, benefit_id, questionnaire.current_period())
+    return render(request, "rights/explanation_detail.html", {"summary": summary})
+
+
+@public
+@require_POST
+def keep(request: HttpRequest) -> HttpResponse:
+    """A visitor asks to keep this result: it is saved into the account they create or log in with next."""
+    if acting_for(request) is not None or request.user.is_authenticated:
+        return redirect("rights:results")
+    if not questionnaire.is_complete(_state(request)["data"]):
+        return redirect("rights:start")
+    request.session[KEEP_KEY] = True
+    messages.info(
+        request,
+        _(
+            "Créez votre compte, puis connectez-vous sur cet appareil : ce résultat sera enregistré dans votre "
+            "compte dès votre première connexion."
+        ),
+    )
+    return redirect("accounts:register")
 
 
 @require_authorization(*ON_BEHALF)
@@ -239,10 +333,10 @@ def save(request: HttpRequest) -> HttpResponse:
     computed = _computed(request)
     if computed is None:
         return redirect("rights:start")
-    _household_input, result, _shown = computed
+    simulated, _names = computed
     acting = acting_for(request)
     if acting is not None:
-        saved = services.simulation_save(person=acting.person, result=result, by=request.user)
+        saved = services.simulation_save(person=acting.person, simulated=simulated, by=request.user)
         record_action(
             request_or_acting=acting,
             action=AuditAction.ON_BEHALF_SIMULATION_SAVED,
@@ -253,9 +347,27 @@ def save(request: HttpRequest) -> HttpResponse:
             request, _("Ce résultat est enregistré dans le compte de %(name)s.") % {"name": acting.person.full_name}
         )
         return redirect("rights:results")
-    saved = services.simulation_save(person=request.user.person, result=result, by=request.user)
+    saved = services.simulation_save(person=request.user.person, simulated=simulated, by=request.user)
     messages.success(request, _("Ce résultat est enregistré dans votre compte."))
     return redirect("rights:saved_detail", public_id=saved.public_id)
+
+
+def keep_on_login(request: HttpRequest, user) -> None:
+    """After a login, save the result a visitor asked to keep (``keep``) into the citizen's account."""
+    if not request.session.pop(KEEP_KEY, False) or not is_citizen(user):
+        return
+    state = request.session.get(SESSION_KEY) or {}
+    if state.get("for", "") != "":
+        return
+    try:
+        household = questionnaire.household_input(state.get("data") or {})
+    except InvalidHousehold:
+        return
+    simulated = simulate(household, questionnaire.current_period())
+    services.simulation_save(
+        person=user.person, simulated=simulated, by=user, anonymous_pseudonym=state.get("pseudonym")
+    )
+    messages.success(request, _("Le résultat de votre simulation est enregistré dans votre compte."))
 
 
 @require(is_citizen)
@@ -284,8 +396,8 @@ def saved_list(request: HttpRequest) -> HttpResponse:
 def saved_detail(request: HttpRequest, public_id) -> HttpResponse:
     saved = get_object_or_404(SavedSimulation.objects.for_person(request.user.person), public_id=public_id)
     eligible = [
-        (BENEFITS_BY_ID[key].label, value["amount"])
+        (BENEFITS_BY_ID[key].label, value["amount"], BENEFITS_BY_ID[key].amount_period)
         for key, value in saved.results.get("benefits", {}).items()
-        if value.get("eligible") and key in BENEFITS_BY_ID
+        if value.get("eligible") and key in BENEFITS_BY_ID and BENEFITS_BY_ID[key].kind != "boolean"
     ]
     return render(request, "rights/saved_detail.html", {"saved": saved, "eligible": eligible})

@@ -185,3 +185,161 @@ def test_no_situation_makes_the_api_fail_with_a_server_error(client, payload):
     response = _post(client, "/api/v1/calculate", payload)
     assert response.status_code < 500, response.content[:500]
     assert response["Content-Type"] == "application/json"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# /api/v1/simulation: Guichet's plain household form
+
+
+def _panel(slug: str) -> dict:
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).parent / "panel" / "households" / f"{slug}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _simulation_body(slug: str) -> dict:
+    case = _panel(slug)
+    return {"month": str(case["month"]), "household": json.loads(json.dumps(case["household"], default=str))}
+
+
+def test_simulation_gives_every_aid_with_its_amount_and_reasons(client):
+    from guichet.rights.engine.benefits import BENEFITS
+    from guichet.rights.engine.local import local_aids
+
+    case = _panel("issue-a-pensioner-alone-lyon")
+    response = _post(client, "/api/v1/simulation", _simulation_body("issue-a-pensioner-alone-lyon"))
+    assert response.status_code == 200
+    answer = response.json()
+    aids = {aid["id"]: aid for aid in answer["aids"]}
+    assert set(aids) == {benefit.id for benefit in BENEFITS} | set(local_aids())
+    assert aids["aspa"] == {
+        "id": "aspa",
+        "scope": "national",
+        "label": "Allocation de solidarité aux personnes âgées (ASPA)",
+        "eligible": True,
+        "amount": 143.6,
+        "amount_period": "month",
+        "already_received": None,
+        "reason": None,
+    }
+    for aid, expected in case["expected"].items():
+        if aid != "css":
+            assert aids[aid]["amount"] == expected, aid
+    family = aids["af"]
+    assert not family["eligible"] and family["reason"]["code"] == "af.children"
+    assert family["reason"]["figures"] == {"children": 0, "minimum": 2, "maximum_age": 21}
+    assert "deux enfants" in family["reason"]["text"]
+    local = aids["metropole_demo_transport_solidaire"]
+    assert local["scope"] == "local" and local["members"][0]["id"] == "0"
+    assert answer["monthly_total"] == pytest.approx(317.77)  # ASPA 143.60 + housing 166 + a twelfth of 98 €
+    assert answer["convention"]["code"] == "all_aids_received"
+    assert answer["versions"]["model_version"] == "176.1.8"
+
+
+def test_simulation_answers_as_the_results_page_does(client):
+    from guichet.rights.engine.situation import HouseholdInput
+    from guichet.rights.simulation import simulate
+
+    body = _simulation_body("family-already-receiving-af-al-ppa-bron")
+    answer = _post(client, "/api/v1/simulation", body).json()
+    page = simulate(HouseholdInput.from_dict(body["household"]), body["month"]).as_api()
+    assert answer == json.loads(json.dumps(page, ensure_ascii=False))
+    received = {aid["id"]: aid["already_received"] for aid in answer["aids"] if aid["already_received"]}
+    assert received == {key: float(value) for key, value in body["household"]["already_received"].items()}
+
+
+def test_simulation_is_in_the_openapi_document(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/simulation"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["month", "household"]
+    assert "already_received" in body["properties"]["household"]["properties"]
+    assert {"200", "400", "413", "429"} <= set(map(str, operation["responses"]))
+
+
+def _household(**changes) -> dict:
+    household = {
+        "housing": "tenant",
+        "commune_insee": "69123",
+        "monthly_rent": 500,
+        "members": [{"id": "0", "relationship": "self", "birth_date": "1985-03-01", "situation": "unemployed"}],
+    }
+    household.update(changes)
+    return household
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "n'est pas du JSON valide"),
+        (b"[]", "deux clés"),
+        (json.dumps({"household": _household()}).encode(), "« month »"),
+        (json.dumps({"month": "2026-13", "household": _household()}).encode(), "AAAA-MM"),
+        (json.dumps({"month": "1999-01", "household": _household()}).encode(), "compris entre"),
+        (json.dumps({"month": "2026-12", "household": "a house"}).encode(), "« household »"),
+        (json.dumps({"month": "2026-12", "household": _household(members=[])}).encode(), "personnes du foyer"),
+        (
+            json.dumps({"month": "2026-12", "household": _household(members=[{"id": str(n)} for n in range(13)])}),
+            "au plus 12 personnes",
+        ),
+        (json.dumps({"month": "2026-12", "household": _household(housing="castle")}).encode(), "housing"),
+        (json.dumps({"month": "2026-12", "household": _household(commune_insee=None)}).encode(), "commune_insee"),
+        (
+            json.dumps(
+                {
+                    "month": "2026-12",
+                    "household": _household(
+                        members=[
+                            {
+                                "id": "0",
+                                "relationship": "self",
+                                "birth_date": "1985-03-01",
+                                "situation": "employed",
+                                "resources": {"2026-11": {"salary": -5}},
+                            }
+                        ]
+                    ),
+                }
+            ).encode(),
+            "negative",
+        ),
+        (
+            json.dumps(
+                {
+                    "month": "2026-12",
+                    "household": _household(
+                        members=[
+                            {
+                                "id": "0",
+                                "relationship": "self",
+                                "birth_date": "1985-03-01",
+                                "situation": "employed",
+                                "resources": {"2024-01": {"salary": 1000}},
+                            }
+                        ]
+                    ),
+                }
+            ).encode(),
+            "2024-01 n'en fait pas partie",
+        ),
+        (
+            json.dumps({"month": "2026-12", "household": _household(already_received={"lottery": 10})}).encode(),
+            "Aide inconnue",
+        ),
+        (json.dumps({"month": "2026-12", "household": _household(), "extra": 1}).encode(), "deux clés"),
+    ],
+)
+def test_simulation_refuses_bad_input_with_a_message(client, body, fragment):
+    response = client.post("/api/v1/simulation", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert fragment in response.json()["error"]
+
+
+def test_simulation_refuses_a_body_too_large(client):
+    body = json.dumps({"month": "2026-12", "household": _household(padding="x" * 70_000)})
+    response = client.post("/api/v1/simulation", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert "Requête trop grande" in response.json()["error"]

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def household_input_from_model(household: "Household") -> HouseholdInput:
-    """Return the ``HouseholdInput`` of a saved ``Household``: members by position, resources by month and kind."""
+    """Return the ``HouseholdInput`` of a saved ``Household``: members by position with their answers, resources by
+    month and kind, the aids received."""
     members = []
     for member in household.members.order_by("position", "id").prefetch_related("resources"):
         resources: dict[str, dict[str, float]] = defaultdict(dict)
@@ -26,13 +27,21 @@ def household_input_from_model(household: "Household") -> HouseholdInput:
                 birth_date=member.birth_date,
                 situation=member.situation,
                 resources=dict(resources),
+                disability_rate=member.disability_rate,
+                employment_restriction=member.employment_restriction,
+                school_level=member.school_level or None,
+                unemployed_since=member.unemployed_since,
+                self_employed_activity=member.self_employed_activity or None,
             )
         )
     return HouseholdInput(
         id=str(household.pk),
         members=members,
         housing=household.housing,
+        shared_tenancy=household.shared_tenancy,
         commune_insee=household.commune_insee,
         monthly_rent=household.monthly_rent,
         last_year_taxable_income=household.last_year_taxable_income,
+        taxable_income_two_years_ago=household.taxable_income_two_years_ago,
+        already_received=household.already_received or {},
     )

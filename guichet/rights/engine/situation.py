@@ -158,7 +158,7 @@ class HouseholdInput:
 
     ``monthly_rent`` is the rent without charges; ``last_year_taxable_income`` and ``taxable_income_two_years_ago``
     the revenus fiscaux de référence of the years N-1 and N-2; ``already_received`` the aids received now, euros a
-    month by catalogue id.
+    month by catalogue id (an amount of 0 is an aid not received).
     """
 
     members: list[MemberInput]
@@ -194,7 +194,7 @@ class HouseholdInput:
             if not isinstance(aid_id, str) or not aid_id:
                 raise InvalidHousehold("already_received must map aid ids to euros a month")
             value = _optional_amount(f"already_received[{aid_id}]", amount)
-            if value is not None:
+            if value:  # nothing received, or 0: an aid not received (see ``mapping.past``)
                 received[aid_id] = value
         self.already_received = received
 
