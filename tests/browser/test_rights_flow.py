@@ -4,13 +4,16 @@ Every page is scanned with axe-core (zero violations).
 """
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import expect
 
 from guichet.accounts import services
 from guichet.accounts.forms import last_twelve_months
-from guichet.rights import questionnaire, results
+from guichet.core.formats import euros
+from guichet.rights import questionnaire
 from guichet.rights.engine.from_models import household_input_from_model
+from guichet.rights.simulation import calculation_lines, simulate
 from tests.browser.conftest import assert_accessible, assert_every_page_scanned
 from tests.browser.test_citizen_flow import button, field, log_in
 from tests.factories import PASSWORD, UserFactory, household_data
@@ -23,8 +26,20 @@ def _single_parent():
         housing={"commune_insee": "69256", "housing": "social_tenant", "monthly_rent": "520.00"},
         members=[
             {"relationship": "self", "first_name": "Amina", "birth_date": "1990-04-12", "situation": "employed"},
-            {"relationship": "child", "first_name": "Moussa", "birth_date": "2014-09-03", "situation": "student"},
-            {"relationship": "child", "first_name": "Fatou", "birth_date": "2019-02-20", "situation": "student"},
+            {
+                "relationship": "child",
+                "first_name": "Moussa",
+                "birth_date": "2014-09-03",
+                "situation": "student",
+                "school_level": "college",
+            },
+            {
+                "relationship": "child",
+                "first_name": "Fatou",
+                "birth_date": "2019-02-20",
+                "situation": "student",
+                "school_level": "primaire",
+            },
         ],
         resources={"0": months},
     )
@@ -32,13 +47,11 @@ def _single_parent():
     return user
 
 
-def _euros(amount: float) -> str:
-    return f"{amount:.2f}".replace(".", ",")
-
-
 def test_a_citizen_gets_an_explained_result_from_the_saved_household(page, territory):
     user = _single_parent()
-    expected = results.compute(household_input_from_model(user.person.household), questionnaire.current_period())
+    household = household_input_from_model(user.person.household)
+    period = questionnaire.current_period()
+    expected = {outcome.id: outcome for outcome in simulate(household, period).national}
     log_in(page, email=user.email, password=PASSWORD)
     page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Mes droits").click()
     expect(page.get_by_role("heading", level=2, name="Nous utilisons votre foyer")).to_be_visible()
@@ -47,10 +60,27 @@ def test_a_citizen_gets_an_explained_result_from_the_saved_household(page, terri
     expect(page.get_by_role("heading", level=1)).to_have_text("Les aides auxquelles vous avez peut-être droit")
     assert_accessible(page)
     ppa = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Prime d'activité", exact=True))
-    expect(ppa).to_contain_text(f"{_euros(expected.benefits['ppa'].amount)} € par mois")
+    expect(ppa).to_contain_text(f"{euros(expected['ppa'].amount)} par mois")
+    expect(page.get_by_text(re.compile("une fois toutes les aides indiquées obtenues"))).to_be_visible()
     expect(page.get_by_role("heading", name="Tarification solidaire des transports en commun")).to_be_visible()
     ppa.get_by_role("link", name=re.compile("Comprendre le calcul")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Prime d'activité")
+    # The few figures that matter, and they add up to the amount shown.
+    table = page.get_by_role("table")
+    rows = table.locator("tbody tr")
+    lines = calculation_lines(household, "ppa", period)
+    expect(rows).to_have_count(len(lines))
+    shown = Decimal(0)
+    for index, (label, _amount) in enumerate(lines):
+        row = rows.nth(index)
+        expect(row.get_by_role("rowheader")).to_have_text(label)
+        cell = row.get_by_role("cell").inner_text().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+        sign = -1 if cell.startswith("−") else 1
+        shown += sign * Decimal(cell.strip("+−€").replace(",", "."))
+    assert shown == expected["ppa"].amount
+    expect(table.locator("tfoot")).to_contain_text(f"{euros(expected['ppa'].amount)} par mois")
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("Détail technique")).click()
     expect(page.get_by_role("heading", name="Les règles appliquées")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Retour aux résultats").click()
@@ -64,27 +94,33 @@ def test_an_anonymous_visitor_simulates_and_sees_why_not(page, territory):
     page.goto("/droits/")
     assert_accessible(page)
     button(page, "Commencer").click()
-    expect(page.get_by_text("Étape 1 sur 3", exact=True)).to_be_visible()
+    expect(page.get_by_text("Étape 1 sur 4", exact=True)).to_be_visible()
     assert_accessible(page)
     page.get_by_label(re.compile("^Commune de résidence")).select_option("69123")
     page.get_by_label("Locataire", exact=True).check()
-    field(page, "Loyer mensuel, charges comprises (en euros)").fill("700")
+    field(page, "Loyer mensuel hors charges (en euros)").fill("700")
     button(page, "Continuer").click()
-    expect(page.get_by_text("Étape 2 sur 3", exact=True)).to_be_visible()
+    expect(page.get_by_text("Étape 2 sur 4", exact=True)).to_be_visible()
     assert_accessible(page)
     field(page, "Votre prénom").fill("Jo")
     field(page, "Votre date de naissance").fill("1985-02-01")
     field(page, "Votre situation").select_option("employed")
     button(page, "Continuer").click()
-    expect(page.get_by_text("Étape 3 sur 3", exact=True)).to_be_visible()
+    expect(page.get_by_text("Étape 3 sur 4", exact=True)).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("Salaires").fill("4 500")
+    page.get_by_label("Salaires nets").fill("4 500")
+    button(page, "Continuer").click()
+    expect(page.get_by_text("Étape 4 sur 4", exact=True)).to_be_visible()
+    assert_accessible(page)
     button(page, "Voir mes droits").click()
     expect(
         page.get_by_role("heading", level=2, name="Les aides auxquelles vous n'avez pas droit, et pourquoi")
     ).to_be_visible()
-    expect(
-        page.get_by_text(re.compile("Vos ressources .* dépassent le plafond|sont trop élevées")).first
-    ).to_be_visible()
+    aspa = re.compile("L'ASPA est versée à partir de 65 ans ; vous avez \\d+ ans.")
+    expect(page.get_by_text(aspa).first).to_be_visible()
+    expect(page.get_by_text(re.compile("Il faut au moins deux enfants à charge")).first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Comprendre le calcul : Revenu de solidarité active (RSA)").click()
+    expect(page.get_by_text(re.compile("dépassent le plafond"))).to_be_visible()
     assert_accessible(page)
     assert_every_page_scanned(page)
