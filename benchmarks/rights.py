@@ -12,7 +12,10 @@
     to evict its CPU caches). Before that, each server answers ``--served`` other households (30), untimed, as a
     server in service has answered many people: ``accel.fold`` learns from the values it met (ages, rates, flags).
     In-process figures with the speed layer on and off are printed for reference, and with the layer on the mean,
-    99th percentile and slowest of ``--tail`` more households (300; garbage collections included). Then ``/trace``
+    99th percentile and slowest of ``--tail`` more households (300; garbage collections included). Then the whole
+    path of the questionnaire: ``POST /api/v1/simulation`` (Guichet's plain household form: incomes solved, past
+    benefits settled, every national and local aid with its reason), median of ``--repeat`` different households
+    over HTTP and in process (``rights.simulation.simulate``). Then ``/trace``
     against Guichet's per-aid explanation: latency (median of ``--repeat``, a different household each time, after
     explaining ``--served`` others) and JSON size.
 (b) Batch throughput in households per second for 1,000, 10,000 and 100,000 synthetic households in one process
@@ -227,6 +230,11 @@ def varied_household(index: int) -> HouseholdInput:
     return sample_household(900.0 + 13.37 * index, 600 + 7 * index, 41 * index)
 
 
+def simulation_body(index: int) -> dict:
+    """A ``/api/v1/simulation`` request for the varied household ``index``."""
+    return {"month": PERIOD, "household": varied_household(index).to_dict()}
+
+
 def varied_payloads(count: int, start: int = 0) -> list[dict]:
     """``count`` distinct one-household requests (salary, rent and birth dates change): no answer is ever reused."""
     return [
@@ -330,6 +338,12 @@ def latency(args: argparse.Namespace) -> None:
         lambda: [explain(varied_household(next(explained)), benefit.id, PERIOD) for benefit in get_benefits()],
         max(3, args.repeat // 3),
     )
+    from guichet.rights.simulation import simulate  # Django settings are configured by now
+
+    simulated = iter(range(3000, 4000))
+    for _ in range(args.served // 3):
+        simulate(varied_household(next(simulated)), PERIOD)
+    simulate_ms = median_ms(lambda: simulate(varied_household(next(simulated)), PERIOD), args.repeat)
     served = served_payloads(args.served)
     in_process = {}
     for flag in (True, False):
@@ -382,6 +396,11 @@ def latency(args: argparse.Namespace) -> None:
             json.loads(post_json(server.url + "/calculate", one)) == json.loads(post_json(guichet_url, one))
             for one in payloads[:3]
         )
+        simulation_url = guichet_url.removesuffix("/calculate") + "/simulation"
+        bodies = iter(simulation_body(index) for index in range(2000, 3000))
+        for _ in range(args.served // 3):  # other households first, untimed
+            post_json(simulation_url, next(bodies))
+        simulation_ms = median_ms(lambda: post_json(simulation_url, next(bodies)), args.repeat)
         openfisca_trace_ms = median_ms(lambda: post_json(server.url + "/trace", payload), max(3, args.repeat // 3))
         openfisca_trace_size = len(post_json(server.url + "/trace", payload))
     rows = [(f"Guichet HTTP {guichet_url} (gunicorn, 1 worker)", guichet_ms)]
@@ -401,6 +420,9 @@ def latency(args: argparse.Namespace) -> None:
         f"{back_to_back['openfisca']:9.1f} {back_to_back['openfisca'] / back_to_back['guichet']:9.2f} x"
     )
     print(f"  {'same JSON answers (3 households)':<70} {same!s:>9}")
+    print("\n    The questionnaire's whole path (one household, every national and local aid with its reason)")
+    print(f"  {'Guichet HTTP /api/v1/simulation':<50} {simulation_ms:9.1f} ms")
+    print(f"  {'Guichet simulate() in-process':<50} {simulate_ms:9.1f} ms")
     print("\n    Explanations (one household)")
     print(f"  {'OpenFisca Web API /trace':<50} {openfisca_trace_ms:9.1f} ms {openfisca_trace_size / 1024:10.1f} KB")
     print(f"  {'Guichet web_api_trace (in-process)':<50} {trace_ms:9.1f} ms {trace_size / 1024:10.1f} KB")

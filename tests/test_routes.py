@@ -74,6 +74,9 @@ POLICY = {
     "rights:results": dict.fromkeys(ROLES, "redirect"),
     "rights:results_pdf": dict.fromkeys(ROLES, "redirect"),
     "rights:explanation": dict.fromkeys(ROLES, "redirect"),
+    "rights:explanation_detail": dict.fromkeys(ROLES, "redirect"),
+    # A visitor keeps a result for the account they create next (POST); logged-in people save it directly.
+    "rights:keep": dict.fromkeys(ROLES, "method"),
     "rights:save": CITIZEN_POST_ONLY,
     "rights:update_household": CITIZEN_POST_ONLY,
     "rights:saved_list": CITIZEN_ONLY,
@@ -85,6 +88,7 @@ POLICY = {
     "api:openapi-json": PUBLIC,
     "api:calculate": dict.fromkeys(ROLES, "method"),
     "api:trace": dict.fromkeys(ROLES, "method"),
+    "api:simulation": dict.fromkeys(ROLES, "method"),
     "api:benefits": PUBLIC,
     # Appointments: citizens book for themselves; agents, supervisors and admins run the agendas.
     "appointments:mine": CITIZEN_ONLY,

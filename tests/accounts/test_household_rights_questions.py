@@ -411,8 +411,9 @@ def test_the_recap_shows_the_new_answers_in_plain_french(filled, citizen):
     assert "Revenu fiscal de référence de l'avis d'impôt 2026 (revenus 2025)" in html
     assert "21 000 €" in html and "19 500,50 €" in html
     assert "Aides déjà perçues" in html
-    assert "af : 148,52 € par mois" in html
-    assert "ppa : 90 € par mois" in html
+    # The rights app gives the aids' names (it owns their catalogue).
+    assert "Allocations familiales : 148,52 € par mois" in html
+    assert "Prime d'activité : 90 € par mois" in html
 
 
 def test_the_recap_names_the_aids_the_simulator_registers(filled, citizen):

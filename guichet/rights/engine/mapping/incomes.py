@@ -45,14 +45,92 @@ UNEMPLOYMENT = Solved("unemployment", "chomage_brut", "chomage_net", "chomage_im
 PENSION = Solved("pension", "retraite_brute", "retraite_nette", "retraite_imposable")
 SOLVED = (SALARY, UNEMPLOYMENT, PENSION)
 RFR_YEARS = 5  # N-1 .. N-5: the CSG rate of a month of N-3 reads the rfr of N-5
-MAX_STEPS = 12
+MAX_STEPS = 40
+SALARY_FIRST_RATIO = 1.27  # gross per euro of net salary to start from (an employee's contributions: about a fifth)
 MAX_RFR_ROUNDS = 8
 
 
 def tolerance(target: numpy.ndarray) -> numpy.ndarray:
-    """How close OpenFisca's net must come to the declared one: what its float32 amounts can hold (a few hundredths of
-    a cent), so that the gross amount is the one any careful solving finds."""
+    """How close OpenFisca's net should come to the declared one: what its float32 amounts can hold (a few hundredths
+    of a cent), so that the gross amount is the one any careful solving finds."""
     return numpy.maximum(0.0002, numpy.abs(target) * 4e-7)
+
+
+ENOUGH = 0.002  # euros: the net OpenFisca computes sums many float32 contributions; near some amounts it moves by
+# steps of a tenth of a cent whatever the gross, so the closest gross met is kept when ``tolerance`` is out of reach
+NARROW = 1e-7  # relative width of a bracket that can shrink no more: the net jumps over the declared one there
+
+
+class _Root:
+    """The gross amounts whose OpenFisca net is the declared one, per cell, found by a safeguarded regula falsi.
+
+    Every net OpenFisca computes is at most its gross (contributions are taken off) and grows with it, by steps
+    where a floor holds it (the CSG exemption of unemployment benefit): the gross lies between 0 and wherever the
+    net first reaches the target. Each step tries the regula falsi point of the bracket (the Illinois variant, so
+    that a flat side does not stall it), and keeps the closest gross met. Where the net jumps over the target (no
+    gross gives it exactly), the smallest gross whose net reaches it is kept.
+    """
+
+    def __init__(self, targets: numpy.ndarray, cells: numpy.ndarray) -> None:
+        self.targets = targets
+        self.cells = cells & (targets > 0)
+        self.low = numpy.zeros_like(targets)
+        self.low_error = -targets.copy()
+        self.high = numpy.full(targets.shape, numpy.nan)
+        self.high_error = numpy.full(targets.shape, numpy.nan)
+        self.high_taxable = numpy.zeros_like(targets)
+        self.side = numpy.zeros(targets.shape, dtype=numpy.int8)  # the side kept last (-1 low, 1 high)
+        self.best = numpy.zeros_like(targets)
+        self.best_error = numpy.where(self.cells, numpy.inf, 0.0)
+        self.best_taxable = numpy.zeros_like(targets)
+
+    def first(self, ratio: numpy.ndarray | float = 1.0) -> numpy.ndarray:
+        """The first gross amounts to try: the targets times a gross-per-net ratio."""
+        return numpy.where(self.cells, self.targets * ratio, 0.0)
+
+    def meet(self, gross: numpy.ndarray, net: numpy.ndarray, taxable: numpy.ndarray) -> numpy.ndarray:
+        """Learn from OpenFisca's nets for ``gross``; return the next gross amounts to try."""
+        error = net - self.targets
+        closer = self.cells & (numpy.abs(error) < self.best_error)
+        self.best = numpy.where(closer, gross, self.best)
+        self.best_error = numpy.where(closer, numpy.abs(error), self.best_error)
+        self.best_taxable = numpy.where(closer, taxable, self.best_taxable)
+        above = self.cells & (error >= 0)
+        below = self.cells & (error < 0)
+        # Illinois: the side kept twice running has its error halved, so that the next point moves off it.
+        self.low_error = numpy.where(above & (self.side == -1), self.low_error / 2, self.low_error)
+        self.high_error = numpy.where(below & (self.side == 1), self.high_error / 2, self.high_error)
+        self.high = numpy.where(above, gross, self.high)
+        self.high_error = numpy.where(above, error, self.high_error)
+        self.high_taxable = numpy.where(above, taxable, self.high_taxable)
+        self.low = numpy.where(below, gross, self.low)
+        self.low_error = numpy.where(below, error, self.low_error)
+        self.side = numpy.where(above, -1, numpy.where(below, 1, self.side)).astype(numpy.int8)
+        bracketed = ~numpy.isnan(self.high)
+        high = numpy.where(bracketed, self.high, 0.0)
+        span = numpy.where(bracketed, self.high_error - self.low_error, 1.0)
+        falsi = self.low - self.low_error * (high - self.low) / numpy.where(span > 0, span, 1.0)
+        # Not bracketed yet: the net is below the target; aim past it by the ratio seen so far.
+        reach = numpy.where(net > 0, gross * self.targets / numpy.where(net > 0, net, 1.0), gross * 2) * 1.01
+        following = numpy.where(bracketed, falsi, numpy.maximum(reach, gross * 1.01))
+        return numpy.where(self.cells, following, 0.0)
+
+    def settled(self) -> bool:
+        """Whether every cell's net is as close to the declared one as float32 allows (or can get no closer)."""
+        return bool(((self.best_error <= tolerance(self.targets)) | self._narrow()).all())
+
+    def _narrow(self) -> numpy.ndarray:
+        bracketed = ~numpy.isnan(self.high)
+        width = numpy.where(bracketed, self.high - self.low, numpy.inf)
+        return bracketed & (width <= NARROW * numpy.maximum(numpy.nan_to_num(self.high), 1.0))
+
+    def result(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """(gross, taxable) per cell: the closest gross met or, where the net jumps over the declared one, the
+        smallest gross met whose net reaches it; raises ``ValueError`` where neither was found."""
+        jump = self.cells & (self.best_error > ENOUGH) & self._narrow()
+        if (self.cells & (self.best_error > ENOUGH) & ~jump).any():
+            raise ValueError("the gross incomes could not be solved from the declared nets")
+        return numpy.where(jump, self.high, self.best), numpy.where(jump, self.high_taxable, self.best_taxable)
 
 
 def rfr_years(period_month: str) -> list[str]:
@@ -204,16 +282,14 @@ def _salaries(months: list[str], targets: numpy.ndarray) -> tuple[numpy.ndarray,
 
 def _secant_alone(month: str, targets: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
     """Gross salaries whose OpenFisca net in ``month`` is ``targets``, and their taxable salaries."""
-    gross = targets.copy()
-    earlier = earlier_net = numpy.zeros_like(targets)
+    root = _Root(targets, numpy.ones(targets.shape, dtype=bool))
+    gross = root.first(SALARY_FIRST_RATIO)
     for _step in range(MAX_STEPS):
         net, taxable = _employees(month, gross)
-        if (numpy.abs(net - targets) <= tolerance(targets)).all():
-            return gross, taxable
-        slope = numpy.divide(net - earlier_net, gross - earlier, out=numpy.ones_like(net), where=gross != earlier)
-        earlier, earlier_net = gross, net
-        gross = gross + (targets - net) / numpy.where(slope > 0, slope, 1.0)
-    raise ValueError("the gross salaries could not be solved from the declared nets")
+        gross = root.meet(gross, net, taxable)
+        if root.settled():
+            break
+    return root.result()
 
 
 def solve(lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray) -> Inputs:
@@ -246,37 +322,26 @@ def _secant(
     taxable: dict[str, numpy.ndarray],
 ) -> None:
     """Solve ``to_solve`` in the household's context where ``unsolved``; fills ``gross`` and ``taxable`` in place."""
-    for solved in to_solve:
-        gross[solved.kind] = numpy.where(unsolved[solved.kind], targets[solved.kind], gross[solved.kind])
-    previous = {solved.kind: (numpy.zeros_like(gross[solved.kind]),) * 2 for solved in to_solve}
+    roots = {solved.kind: _Root(targets[solved.kind], unsolved[solved.kind]) for solved in to_solve}
+    trying = {kind: root.first() for kind, root in roots.items()}
     purpose = ("incomes", tuple(solved.kind for solved in to_solve))
     for _step in range(MAX_STEPS):
         trial = Inputs()
         for solved in SOLVED:
-            trial.put_each("individu", solved.gross, months, gross[solved.kind])
+            trial.put_each("individu", solved.gross, months, trying.get(solved.kind, gross[solved.kind]))
         simulation = simulate(lay, context.merged(trial))
         try:
             with fold.folding(simulation, purpose):
-                computed = {solved.kind: _by_month(simulation, solved.net, months) for solved in to_solve}
-                if all(
-                    (numpy.abs(computed[solved.kind] - targets[solved.kind]) <= tolerance(targets[solved.kind])).all()
-                    for solved in to_solve
-                ):
-                    for solved in to_solve:
-                        values = _by_month(simulation, solved.taxable, months)
-                        taxable[solved.kind] = numpy.where(unsolved[solved.kind], values, taxable[solved.kind])
-                    return
+                for solved in to_solve:
+                    net = _by_month(simulation, solved.net, months)
+                    taxed = _by_month(simulation, solved.taxable, months)
+                    trying[solved.kind] = roots[solved.kind].meet(trying[solved.kind], net, taxed)
         finally:
             build.release(simulation)
-        for solved in to_solve:
-            kind = solved.kind
-            tried, net = gross[kind], computed[kind]
-            earlier, earlier_net = previous[kind]
-            slope = numpy.divide(net - earlier_net, tried - earlier, out=numpy.ones_like(net), where=tried != earlier)
-            slope = numpy.where(slope > 0, slope, 1.0)
-            previous[kind] = (tried, net)
-            gross[kind] = numpy.where(unsolved[kind], tried + (targets[kind] - net) / slope, tried)
-    raise ValueError("the gross incomes could not be solved from the declared nets")
+        if all(root.settled() for root in roots.values()):
+            break
+    for kind, root in roots.items():
+        gross[kind], taxable[kind] = root.result()
 
 
 def _by_month(simulation, variable: str, months: list[str]) -> numpy.ndarray:
