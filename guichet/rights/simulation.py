@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy
 
 from guichet.rights.engine import local, mapping, reasons
-from guichet.rights.engine.accel import build
+from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import BENEFITS, Benefit
 from guichet.rights.engine.calculate import HouseholdResult, calculate_households
 from guichet.rights.engine.situation import HouseholdInput
@@ -153,8 +153,10 @@ def simulate(household: HouseholdInput, period: str) -> Simulated:
     simulation = batch.simulation
     aids = local.local_aids()
     try:
-        national = [_national(household, result, simulation, benefit, period) for benefit in BENEFITS]
-        features = mapping.person_features(simulation, period, local.benefits_needed(list(aids.values())))
+        # What the reasons read (eligibility, resources, ceilings) is computed as fast as the amounts are.
+        with fold.folding(simulation, "reasons"):
+            national = [_national(household, result, simulation, benefit, period) for benefit in BENEFITS]
+            features = mapping.person_features(simulation, period, local.benefits_needed(list(aids.values())))
     finally:
         build.release(simulation)
     local_outcomes = [_local(household, result, aids[key], features, period) for key in result.local_aids]
@@ -240,11 +242,12 @@ def calculation_lines(household: HouseholdInput, benefit_id: str, period: str) -
     batch = mapping.build_batch([household], period)
     try:
         familles = batch.simulation.populations["famille"].count
-        lines = [
-            (line_label(line), money(line.amount))
-            for famille in range(familles)
-            for line in reasons.breakdown(batch.simulation, benefit, period, famille)
-        ]
+        with fold.folding(batch.simulation, ("lines", benefit_id)):
+            lines = [
+                (line_label(line), money(line.amount))
+                for famille in range(familles)
+                for line in reasons.breakdown(batch.simulation, benefit, period, famille)
+            ]
     finally:
         build.release(batch.simulation)
     return lines

@@ -1,9 +1,11 @@
+import datetime
 import uuid
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -210,9 +212,14 @@ def _shown(simulated: Simulated, names: dict[str, str]) -> dict:
         "monthly_total": simulated.monthly_total,
         "monthly_to_claim": simulated.monthly_to_claim,
         "convention": CONVENTION_TEXT,
-        "period": simulated.period,
+        "period": _month(simulated.period),
         "versions": simulated.result.versions,
     }
+
+
+def _month(period: str) -> str:
+    """A month "YYYY-MM" as people read it: "décembre 2026"."""
+    return date_format(datetime.date.fromisoformat(f"{period}-01"), "F Y")
 
 
 @public
@@ -279,7 +286,7 @@ def explanation(request: HttpRequest, benefit_id: str) -> HttpResponse:
     period = questionnaire.current_period()
     simulated = simulate(household, period)
     outcome = next(item for item in (*simulated.national, *simulated.local) if item.id == benefit_id)
-    context: dict = {"outcome": outcome, "period": period, "versions": simulated.result.versions}
+    context: dict = {"outcome": outcome, "period": _month(period), "versions": simulated.result.versions}
     if outcome.scope == "national":
         if outcome.eligible:
             context["lines"] = [

@@ -161,6 +161,21 @@ def _money(value: float) -> float:
     return round(float(value), 2)
 
 
+_at_instant: dict[tuple[int, str], Any] = {}
+
+
+def _parameters_at(tax_benefit_system: Any, instant: str) -> Any:
+    """The law's parameters at an instant, built once per system and instant (building them walks the whole tree,
+    tens of milliseconds; the law never changes while the process runs)."""
+    key = (id(tax_benefit_system), instant)
+    found = _at_instant.get(key)
+    if found is None:
+        if len(_at_instant) > 256:
+            _at_instant.clear()
+        found = _at_instant[key] = tax_benefit_system.parameters(instant)
+    return found
+
+
 class _Famille:
     """One famille of a simulation and the month asked for: the values of its members, ménage and foyer fiscal."""
 
@@ -186,7 +201,7 @@ class _Famille:
         return [self.month.offset(-offset) for offset in range(count, 0, -1)]
 
     def parameters(self, period: object = None) -> Any:
-        return self.simulation.tax_benefit_system.parameters(period or self.month)
+        return _parameters_at(self.simulation.tax_benefit_system, str(periods.period(period or self.month).start))
 
     def _array(self, variable: str, period: object) -> numpy.ndarray:
         return numpy.asarray(self.simulation.calculate(variable, period))

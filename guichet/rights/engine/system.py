@@ -38,20 +38,28 @@ def get_tax_benefit_system() -> "TaxBenefitSystem":
         return _system
 
 
-def warm_up(period_month: str = "2025-01") -> None:
-    """Load the system and run one small calculation of every catalogued aid, so formulas are resolved."""
-    # Late import: calculate imports this module.
+def warm_up(period_month: str | None = None) -> None:
+    """Load the system and compute a few households of every kind of income, so that formulas are resolved, the
+    speed layer has its plans and the salary regimes of the months are known before anyone asks."""
+    # Late imports: calculate imports this module.
+    import datetime
+
     from guichet.rights.engine.calculate import calculate_households
+    from guichet.rights.engine.mapping import history_months
     from guichet.rights.engine.situation import HouseholdInput, MemberInput
 
     get_tax_benefit_system()
-    household = HouseholdInput(
-        members=[MemberInput(id="warm-up", relationship="self", birth_date="1980-01-01", situation="employed")],
-        housing="tenant",
-        monthly_rent=500,
-        commune_insee="69123",
-    )
-    calculate_households([household], period_month)
+    month = period_month or f"{datetime.date.today():%Y-%m}"
+
+    def income(kind: str, amount: float) -> dict:
+        return {past: {kind: amount} for past in history_months(month)}
+
+    employee = MemberInput("warm-up", "self", "1980-01-01", "employed", income("salary", 1500.0))
+    pensioner = MemberInput("warm-up", "self", "1950-01-01", "retired", income("pension", 1000.0))
+    unemployed = MemberInput("partner", "partner", "1960-01-01", "unemployed", income("unemployment", 900.0))
+    for members in ([employee], [pensioner, unemployed]):
+        household = HouseholdInput(members=members, housing="tenant", monthly_rent=500, commune_insee="69123")
+        calculate_households([household], month)
 
 
 def _version(package: str) -> str:

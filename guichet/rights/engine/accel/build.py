@@ -72,6 +72,24 @@ def build_from_entities(tax_benefit_system, situation: dict) -> Simulation:
     return SimulationBuilder().build_from_entities(tax_benefit_system, situation)
 
 
+def set_input(simulation: Simulation, name: str, period: str, array: numpy.ndarray) -> None:
+    """``simulation.set_input(name, period, array)`` for one value per instance of the variable's entity, through
+    the steps of ``Holder.set_input`` done in bulk when the speed layer is on (``_set_input``); OpenFisca's own
+    otherwise, and for anything it does not fully understand (then with OpenFisca's errors)."""
+    if patches.is_installed():
+        holder = simulation.get_holder(name)
+        variable = holder.variable
+        try:
+            if variable.value_type is Enum or array.dtype.kind not in "fbiu":
+                raise Unsupported(name)  # enumerations, dates and strings: OpenFisca's own conversion
+            # A copy: the caller may give the same array to other periods and other simulations.
+            _set_input(holder, _period_of(period)[0], numpy.array(array, dtype=variable.dtype))
+            return
+        except Unsupported:
+            pass
+    simulation.set_input(name, period, array)
+
+
 def release(simulation: Simulation) -> None:
     """Free a simulation that is no longer used now, by reference counting, instead of by the garbage collector.
 

@@ -56,8 +56,9 @@ def tolerance(target: numpy.ndarray) -> numpy.ndarray:
     return numpy.maximum(0.0002, numpy.abs(target) * 4e-7)
 
 
-ENOUGH = 0.002  # euros: the net OpenFisca computes sums many float32 contributions; near some amounts it moves by
-# steps of a tenth of a cent whatever the gross, so the closest gross met is kept when ``tolerance`` is out of reach
+ENOUGH = 0.002  # euros (a millionth of larger amounts): the net OpenFisca computes sums many float32
+# contributions; near some amounts it moves by steps of a tenth of a cent whatever the gross, so the closest gross met
+# is kept when ``tolerance`` is out of reach
 NARROW = 1e-7  # relative width of a bracket that can shrink no more: the net jumps over the declared one there
 
 
@@ -127,8 +128,9 @@ class _Root:
     def result(self) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(gross, taxable) per cell: the closest gross met or, where the net jumps over the declared one, the
         smallest gross met whose net reaches it; raises ``ValueError`` where neither was found."""
-        jump = self.cells & (self.best_error > ENOUGH) & self._narrow()
-        if (self.cells & (self.best_error > ENOUGH) & ~jump).any():
+        far = self.best_error > numpy.maximum(ENOUGH, numpy.abs(self.targets) * 1e-6)
+        jump = self.cells & far & self._narrow()
+        if (self.cells & far & ~jump).any():
             raise ValueError("the gross incomes could not be solved from the declared nets")
         return numpy.where(jump, self.high, self.best), numpy.where(jump, self.high_taxable, self.best_taxable)
 

@@ -15,6 +15,7 @@ from openfisca_core.indexed_enums import EnumArray
 from openfisca_core.simulation_builder import SimulationBuilder
 from openfisca_core.simulations import Simulation
 
+from guichet.rights.engine.accel import build
 from guichet.rights.engine.situation import RESOURCE_ORDER, HouseholdColumns
 from guichet.rights.engine.system import get_tax_benefit_system
 
@@ -380,7 +381,7 @@ def simulate(lay: Layout, inputs: Inputs) -> Simulation:
                     values = EnumArray(codes.copy(), possible_values)
                 elif name == "depcom":
                     values = numpy.char.encode(values, "ascii").astype("S5")
-                simulation.set_input(name, period, values)
+                build.set_input(simulation, name, period, values)
     return simulation
 
 
