@@ -2,36 +2,27 @@
 
 The raw trace of a single aid weighs megabytes; an explanation keeps what a person (or an agent) needs: the inputs
 that were used, the parameters applied with their values and legal references (from OpenFisca's parameter
-metadata), a few key figures, the engine and model versions, and, when the aid is not due, a plain-language reason
-where one can be derived (resources above the ceiling, age, housing...). It stays well under 100 KB of JSON.
+metadata), the engine and model versions, and, when the aid is not due, the first condition it fails with its
+figures (``reasons``) and its sentence (``guichet.rights.wording``). It stays well under 100 KB of JSON.
 """
 
 from collections import deque
 from collections.abc import Mapping
 
 import numpy
-from django.utils.translation import gettext as _
 from openfisca_core.parameters import ParameterNode
 from openfisca_core.simulations import Simulation
 from openfisca_core.tracers import FlatTrace, TraceNode
 
-from guichet.rights.engine import local, mapping
+from guichet.rights.engine import local, mapping, reasons
 from guichet.rights.engine.accel import build, fold
-from guichet.rights.engine.benefits import BENEFITS_BY_ID, Benefit
+from guichet.rights.engine.benefits import BENEFITS_BY_ID
 from guichet.rights.engine.situation import HouseholdInput
 from guichet.rights.engine.system import get_tax_benefit_system, versions
+from guichet.rights.wording import reason_text
 
 MAX_PARAMETERS = 40
 MAX_INPUTS = 30
-
-
-def euros(value: float) -> str:
-    """French money format: ``1 234,50 €``, ``600 €``."""
-    rounded = round(float(value), 2)
-    text = f"{rounded:,.2f}".replace(",", "\u202f").replace(".", ",")
-    if text.endswith(",00"):
-        text = text[:-3]
-    return f"{text}\u00a0€"
 
 
 def _jsonable(value: object) -> object:
@@ -209,69 +200,6 @@ def _input_keys(situation: dict) -> set[tuple[str, str]]:
     return keys
 
 
-def _value(simulation: Simulation, variable: str, period: str, index: int = 0) -> float:
-    return float(numpy.asarray(simulation.calculate(variable, period))[index])
-
-
-def _reason(simulation: Simulation, benefit: Benefit, period_month: str) -> tuple[str | None, dict]:
-    """A plain-language reason why an aid is not due, and the figures it is based on (main famille: index 0)."""
-    month = period_month
-    if benefit.id == "rsa":
-        if not _value(simulation, "rsa_eligibilite", month):
-            return _("Le RSA est réservé aux personnes de 25 ans ou plus, sauf parents et jeunes actifs."), {}
-        resources = _value(simulation, "rsa_base_ressources", month)
-        socle = max(_value(simulation, "rsa_socle", month), _value(simulation, "rsa_socle_majore", month))
-        ceiling = socle - _value(simulation, "rsa_forfait_logement", month)
-        figures = {"base_ressources": round(resources, 2), "plafond": round(ceiling, 2)}
-        if resources >= ceiling:
-            return _(
-                "Vos ressources (%(resources)s par mois en moyenne sur les trois derniers mois) dépassent le "
-                "plafond de %(ceiling)s par mois pour votre foyer."
-            ) % {"resources": euros(resources), "ceiling": euros(ceiling)}, figures
-        return None, figures
-    if benefit.id == "ppa":
-        if not _value(simulation, "ppa_eligibilite", month):
-            return _(
-                "La prime d'activité est réservée aux personnes de 18 ans ou plus qui ne sont pas étudiantes."
-            ), {}
-        activity = _value(simulation, "ppa_revenu_activite", month)
-        resources = _value(simulation, "ppa_base_ressources", month)
-        forfait = _value(simulation, "ppa_montant_forfaitaire_familial_non_majore", month)
-        figures = {"revenus_activite": round(activity, 2), "base_ressources": round(resources, 2)}
-        figures["montant_forfaitaire"] = round(forfait, 2)
-        if activity <= 0:
-            return _("La prime d'activité est réservée aux personnes qui ont des revenus d'activité."), figures
-        return _(
-            "Vos ressources (%(resources)s par mois en moyenne sur les trois derniers mois) sont trop élevées : "
-            "la prime calculée pour votre foyer, à partir d'un montant forfaitaire de %(ceiling)s, est nulle."
-        ) % {"resources": euros(resources), "ceiling": euros(forfait)}, figures
-    if benefit.id == "aide_logement":
-        occupation = simulation.calculate("statut_occupation_logement", month).decode_to_str()
-        if occupation[0] not in ("locataire_vide", "locataire_hlm", "locataire_meuble", "locataire_foyer"):
-            return _("Les aides au logement sont versées aux locataires et à certains accédants à la propriété."), {}
-        rent = _value(simulation, "aide_logement_loyer_retenu", month)
-        ceiling = _value(simulation, "aide_logement_loyer_plafond", month)
-        participation = _value(simulation, "aide_logement_participation_personnelle", month)
-        resources = _value(simulation, "aide_logement_base_ressources", month)
-        figures = {
-            "base_ressources_annuelles": round(resources, 2),
-            "loyer_retenu": round(rent, 2),
-            "plafond_loyer": round(ceiling, 2),
-            "participation_personnelle": round(participation, 2),
-        }
-        return _(
-            "Vos ressources (%(resources)s sur douze mois) sont trop élevées : votre participation personnelle "
-            "(%(participation)s par mois) dépasse le loyer pris en compte (%(rent)s par mois, plafond de "
-            "%(ceiling)s)."
-        ) % {
-            "resources": euros(resources),
-            "participation": euros(participation),
-            "rent": euros(rent),
-            "ceiling": euros(ceiling),
-        }, figures
-    return _("D'après les informations données, les conditions de cette aide ne sont pas remplies."), {}
-
-
 def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: str) -> dict:
     """Explain one national aid of the catalogue for one household and one month."""
     benefit = BENEFITS_BY_ID[benefit_id]
@@ -287,12 +215,8 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
             values = numpy.asarray(simulation.calculate(benefit.variable, period), dtype=numpy.float64)
             amount = round(float(values.sum()), 2)
             eligible = amount > 0
-            reason, figures = None, {}
-            if not eligible or benefit.id in ("rsa", "ppa"):
-                # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the
-                # trace.
-                reason, figures = _reason(simulation, benefit, period_month)
-                reason = None if eligible else reason
+            # Mostly values the aid computed already. Asked for after it, they add nothing to its part of the trace.
+            found = None if eligible else reasons.reason(simulation, benefit, period_month)
         inputs, parameters = _trace_summary(simulation, (benefit.variable, period), _input_keys(situation), given)
     finally:
         build.release(simulation)
@@ -302,8 +226,9 @@ def explain_benefit(household: HouseholdInput, benefit_id: str, period_month: st
         "period": period,
         "amount": amount,
         "eligible": eligible,
-        "reason": reason,
-        "figures": figures,
+        "reason": None if found is None else reason_text(found),
+        "reason_code": None if found is None else found.code,
+        "figures": {} if found is None else found.figures,
         "inputs": inputs,
         "parameters": parameters,
         "references": benefit.references,
@@ -328,7 +253,9 @@ def explain_local_aid(household: HouseholdInput, aid_id: str, period_month: str)
             "value": round(float(result.value[person]), 2),
             "eligible": bool(result.eligible[person]),
             "band": aid.bands[band].label if band >= 0 else None,
-            "reason": None if result.eligible[person] else _local_reason(aid, features, person, period_month),
+            "reason": None
+            if result.eligible[person]
+            else reason_text(reasons.local_reason(aid, features, person, period_month)),
             "inputs": {
                 "age": int(features["age"][person]),
                 "commune": str(features["commune"][person]),
@@ -348,47 +275,8 @@ def explain_local_aid(household: HouseholdInput, aid_id: str, period_month: str)
     }
 
 
-def _local_reason(aid: local.LocalAid, features: Mapping, person: int, period_month: str) -> str:
-    if not aid.valid_on(period_month):
-        return _("Cette aide n'est pas en vigueur pour ce mois.")
-    conditions = aid.conditions
-    if "communes" in conditions and features["commune"][person] not in conditions["communes"]:
-        return _("Cette aide est réservée aux habitants des communes de la Métropole.")
-    age = int(features["age"][person])
-    if age < conditions.get("age_min", 0) or age > conditions.get("age_max", 200):
-        return _("Cette aide est réservée aux personnes de %(min)s à %(max)s ans.") % {
-            "min": int(conditions.get("age_min", 0)),
-            "max": int(conditions.get("age_max", 120)),
-        }
-    ceilings = [band.when["qf_max"] for band in aid.bands if "qf_max" in band.when]
-    if ceilings and features["qf"][person] > max(ceilings):
-        return _("Votre quotient familial (%(qf)s) dépasse le plafond de %(ceiling)s.") % {
-            "qf": euros(features["qf"][person]),
-            "ceiling": euros(max(ceilings)),
-        }
-    return _("D'après les informations données, les conditions de cette aide ne sont pas remplies.")
-
-
 def explain(household: HouseholdInput, aid_id: str, period_month: str) -> dict:
     """Explain a national aid (catalogue id) or a local aid (local aid id) for one household."""
     if aid_id in BENEFITS_BY_ID:
         return explain_benefit(household, aid_id, period_month)
     return explain_local_aid(household, aid_id, period_month)
-
-
-def reasons_not_eligible(household: HouseholdInput, benefit_ids: list[str], period_month: str) -> dict[str, str]:
-    """Plain-language reasons for several aids not due, from ONE simulation without trace (for a results page)."""
-    if not benefit_ids:
-        return {}
-    situation = mapping.situation_dict(household, period_month)
-    simulation = build.build_from_entities(get_tax_benefit_system(), situation)
-    reasons = {}
-    try:
-        with fold.folding(simulation, ("reasons", tuple(benefit_ids))):
-            for benefit_id in benefit_ids:
-                reason, _figures = _reason(simulation, BENEFITS_BY_ID[benefit_id], period_month)
-                if reason:
-                    reasons[benefit_id] = reason
-    finally:
-        build.release(simulation)
-    return reasons

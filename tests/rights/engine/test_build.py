@@ -26,8 +26,9 @@ from guichet.rights.engine import accel, calculate, local, mapping
 from guichet.rights.engine.accel import build, fold
 from guichet.rights.engine.benefits import get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate
-from guichet.rights.engine.explain import explain, reasons_not_eligible
+from guichet.rights.engine.explain import explain
 from guichet.rights.engine.situation import HouseholdInput, MemberInput
+from guichet.rights.simulation import simulate
 from tests.rights.engine.conftest import PERIOD, monthly
 from tests.rights.engine.test_differential import households as drawn_households
 
@@ -171,7 +172,7 @@ def test_it_is_what_web_api_calculate_builds_and_explanations_use(tbs, household
     web_api_calculate(copy.deepcopy(payload))
     assert len(calls) == 1
     explain(households[0], "rsa", PERIOD)  # one traced simulation, the reason's figures included
-    reasons_not_eligible(households[0], ["af"], PERIOD)
+    explain(households[0], "af", PERIOD)
     assert len(calls) == 3
     with accel.enabled(False):
         web_api_calculate(copy.deepcopy(payload))
@@ -563,7 +564,7 @@ def _paths(households) -> dict:
         "trace": lambda: calculate.web_api_trace(copy.deepcopy(payload)),
         "explain": lambda: explain(household, "rsa", PERIOD),
         "explain a local aid": lambda: explain(household, local_aid, PERIOD),
-        "reasons": lambda: reasons_not_eligible(household, ["af", "rsa"], PERIOD),
+        "reasons": lambda: simulate(household, PERIOD),
         "batch": lambda: calculate.calculate_arrays(households, PERIOD, ["rsa"], []),
     }
 
