@@ -89,15 +89,18 @@ class _Root:
         """The first gross amounts to try: the targets times a gross-per-net ratio."""
         return numpy.where(self.cells, self.targets * ratio, 0.0)
 
-    def meet(self, gross: numpy.ndarray, net: numpy.ndarray, taxable: numpy.ndarray) -> numpy.ndarray:
-        """Learn from OpenFisca's nets for ``gross``; return the next gross amounts to try."""
-        error = net - self.targets
-        closer = self.cells & (numpy.abs(error) < self.best_error)
+    def meet(
+        self, gross: numpy.ndarray, net: numpy.ndarray, taxable: numpy.ndarray, observed: numpy.ndarray | bool = True
+    ) -> numpy.ndarray:
+        """Learn from OpenFisca's nets for ``gross`` where ``observed``; return the next gross amounts to try."""
+        cells = self.cells & observed
+        error = numpy.where(cells, net - self.targets, 0.0)
+        closer = cells & (numpy.abs(error) < self.best_error)
         self.best = numpy.where(closer, gross, self.best)
         self.best_error = numpy.where(closer, numpy.abs(error), self.best_error)
         self.best_taxable = numpy.where(closer, taxable, self.best_taxable)
-        above = self.cells & (error >= 0)
-        below = self.cells & (error < 0)
+        above = cells & (error >= 0)
+        below = cells & (error < 0)
         # Illinois: the side kept twice running has its error halved, so that the next point moves off it.
         self.low_error = numpy.where(above & (self.side == -1), self.low_error / 2, self.low_error)
         self.high_error = numpy.where(below & (self.side == 1), self.high_error / 2, self.high_error)
@@ -112,13 +115,21 @@ class _Root:
         span = numpy.where(bracketed, self.high_error - self.low_error, 1.0)
         falsi = self.low - self.low_error * (high - self.low) / numpy.where(span > 0, span, 1.0)
         # Not bracketed yet: the net is below the target; aim past it by the ratio seen so far.
-        reach = numpy.where(net > 0, gross * self.targets / numpy.where(net > 0, net, 1.0), gross * 2) * 1.01
+        positive = cells & (net > 0)
+        reach = numpy.where(positive, gross * self.targets / numpy.where(positive, net, 1.0), gross * 2) * 1.01
         following = numpy.where(bracketed, falsi, numpy.maximum(reach, gross * 1.01))
-        return numpy.where(self.cells, following, 0.0)
+        return numpy.where(cells, following, numpy.where(self.cells, gross, 0.0))
+
+    def open_months(self) -> numpy.ndarray:
+        """The months (columns) where a cell is not settled yet."""
+        return (self.cells & ~self._settled_cells()).any(axis=0)
 
     def settled(self) -> bool:
         """Whether every cell's net is as close to the declared one as float32 allows (or can get no closer)."""
-        return bool(((self.best_error <= tolerance(self.targets)) | self._narrow()).all())
+        return bool(self._settled_cells().all())
+
+    def _settled_cells(self) -> numpy.ndarray:
+        return (self.best_error <= tolerance(self.targets)) | self._narrow()
 
     def _narrow(self) -> numpy.ndarray:
         bracketed = ~numpy.isnan(self.high)
@@ -178,10 +189,12 @@ def resolve(columns: HouseholdColumns, lay: Layout, period_month: str, context: 
     unknown = numpy.isnan(n1)
     depends_on_rfr = bool(nets[:, [RESOURCE_ORDER.index("pension"), RESOURCE_ORDER.index("unemployment")]].any())
     estimate = numpy.zeros(lay.group_count)
+    solved: dict | None = None
     for _round in range(MAX_RFR_ROUNDS):
         rfr = Inputs()
         put_rfr(rfr, period_month, numpy.where(unknown, estimate, n1), numpy.where(unknown, estimate, n2))
-        incomes = solve(lay, period_month, context.merged(rfr), nets)
+        # From the last round's gross amounts: a CSG rate that changed moves few of them.
+        incomes, solved = solve(lay, period_month, context.merged(rfr), nets, solved)
         if not unknown.any():
             return incomes.merged(rfr)
         computed = numpy.where(unknown, _rfr_of_last_year(lay, period_month, context.merged(incomes, rfr)), 0.0)
@@ -294,8 +307,11 @@ def _secant_alone(month: str, targets: numpy.ndarray) -> tuple[numpy.ndarray, nu
     return root.result()
 
 
-def solve(lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray) -> Inputs:
-    """The gross, net and taxable amounts of each solved kind, person and month (OpenFisca's net: the declared)."""
+def solve(
+    lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray, start: dict | None = None
+) -> tuple[Inputs, dict[str, numpy.ndarray]]:
+    """The gross, net and taxable amounts of each solved kind, person and month (OpenFisca's net: the declared), and
+    the gross amounts by kind; ``start``: gross amounts to start from (a solution for another rfr)."""
     months = window_months(period_month)
     targets = {solved.kind: nets[:, RESOURCE_ORDER.index(solved.kind)] for solved in SOLVED}
     gross = {kind: numpy.zeros_like(target) for kind, target in targets.items()}
@@ -304,13 +320,13 @@ def solve(lay: Layout, period_month: str, context: Inputs, nets: numpy.ndarray) 
     unsolved = {UNEMPLOYMENT.kind: targets["unemployment"] > 0, PENSION.kind: targets["pension"] > 0}
     to_solve = [solved for solved in (UNEMPLOYMENT, PENSION) if unsolved[solved.kind].any()]
     if to_solve:
-        _secant(lay, months, context, to_solve, targets, unsolved, gross, taxable)
+        _secant(lay, months, context, to_solve, targets, unsolved, gross, taxable, start or {})
     result = Inputs()
     for solved in SOLVED:
         result.put_each("individu", solved.gross, months, gross[solved.kind])
         result.put_each("individu", solved.net, months, targets[solved.kind])
         result.put_each("individu", solved.taxable, months, taxable[solved.kind])
-    return result
+    return result, gross
 
 
 def _secant(
@@ -322,11 +338,19 @@ def _secant(
     unsolved: dict[str, numpy.ndarray],
     gross: dict[str, numpy.ndarray],
     taxable: dict[str, numpy.ndarray],
+    start: dict[str, numpy.ndarray],
 ) -> None:
-    """Solve ``to_solve`` in the household's context where ``unsolved``; fills ``gross`` and ``taxable`` in place."""
+    """Solve ``to_solve`` in the household's context where ``unsolved``; fills ``gross`` and ``taxable`` in place.
+
+    Each step computes only the months where a cell is not settled yet (the others keep what they found).
+    """
     roots = {solved.kind: _Root(targets[solved.kind], unsolved[solved.kind]) for solved in to_solve}
-    trying = {kind: root.first() for kind, root in roots.items()}
+    trying = {
+        kind: numpy.where(root.cells, start[kind], root.first()) if kind in start else root.first()
+        for kind, root in roots.items()
+    }
     purpose = ("incomes", tuple(solved.kind for solved in to_solve))
+    computed = numpy.ones(len(months), dtype=bool)
     for _step in range(MAX_STEPS):
         trial = Inputs()
         for solved in SOLVED:
@@ -335,19 +359,27 @@ def _secant(
         try:
             with fold.folding(simulation, purpose):
                 for solved in to_solve:
-                    net = _by_month(simulation, solved.net, months)
-                    taxed = _by_month(simulation, solved.taxable, months)
-                    trying[solved.kind] = roots[solved.kind].meet(trying[solved.kind], net, taxed)
+                    net = _by_month(simulation, solved.net, months, computed)
+                    taxed = _by_month(simulation, solved.taxable, months, computed)
+                    trying[solved.kind] = roots[solved.kind].meet(trying[solved.kind], net, taxed, computed)
         finally:
             build.release(simulation)
         if all(root.settled() for root in roots.values()):
             break
+        computed = numpy.logical_or.reduce([root.open_months() for root in roots.values()])
     for kind, root in roots.items():
         gross[kind], taxable[kind] = root.result()
 
 
-def _by_month(simulation, variable: str, months: list[str]) -> numpy.ndarray:
-    """``[person, month]`` values of a monthly individual variable."""
+def _by_month(simulation, variable: str, months: list[str], which: numpy.ndarray | None = None) -> numpy.ndarray:
+    """``[person, month]`` values of a monthly individual variable (0 for the months ``which`` leaves out)."""
+    count = simulation.persons.count
     return numpy.stack(
-        [numpy.asarray(simulation.calculate(variable, month), dtype=numpy.float64) for month in months], axis=1
+        [
+            numpy.asarray(simulation.calculate(variable, month), dtype=numpy.float64)
+            if which is None or which[column]
+            else numpy.zeros(count)
+            for column, month in enumerate(months)
+        ],
+        axis=1,
     )
