@@ -320,3 +320,21 @@ def test_invalid_member(change, message):
 def test_round_trip(households):
     for household in households:
         assert HouseholdInput.from_dict(household.to_dict()).to_dict() == household.to_dict()
+
+
+def test_two_states_that_answer_each_other_keep_the_smaller():
+    # Found in a synthetic territory: with a few euros of RSA last month, the housing aid's resources are neutralised
+    # and its larger amount leaves no RSA; without RSA, the housing aid is smaller and leaves 6.80 € of RSA. No
+    # fixed point: the state whose aids add up to less is kept (rule 4).
+    household = alone(
+        MemberInput("a", "self", "1985-10-22", "unemployed", monthly(624.91, "unemployment")),
+        housing="social_tenant",
+        monthly_rent=853,
+        commune_insee="69029",
+        last_year_taxable_income=21371.76,
+    )
+    situation = mapping.situation_dict(household, PERIOD)
+    famille = situation["familles"]["famille"]
+    assert famille["rsa"]["2024-12"] == 0.0 and famille["aide_logement"]["2024-12"] == 14.0
+    assert openfisca(situation, "rsa", PERIOD)[0] == pytest.approx(6.8, abs=0.005)
+    assert openfisca(situation, "aide_logement", PERIOD)[0] == 4.0

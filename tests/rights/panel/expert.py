@@ -511,16 +511,24 @@ class ExpertHousehold:
 
     def solve_past(self) -> int:
         """Fixed point: declared aids keep their amount on M-13..M-1; every other aid read in the past takes on those
-        months the amount computed for M, from 0 on, until no amount of M changes. Returns the number of rounds."""
+        months the amount computed for M, from 0 on, until no amount of M changes. Returns the number of rounds.
+
+        Rule 4 also says what to do when two states answer each other instead of settling: keep the one whose aids
+        of M read in the past add up to less."""
         declared = self.declared_past()
         self.past = dict(declared)
         previous = None
+        states: list[tuple[dict, float]] = []
         for round_number in range(1, 31):
             simulation = self.simulation()
-            current = self.past_of_month(simulation) | {
-                ("catalogue", aid, ""): value for aid, value in self.amounts(simulation).items()
-            }
+            of_month = self.past_of_month(simulation)
+            current = of_month | {("catalogue", aid, ""): value for aid, value in self.amounts(simulation).items()}
             if current == previous:
+                return round_number
+            states.append((dict(self.past), sum(of_month.values())))
+            if len(states) >= 3 and states[-1][0] == states[-3][0]:
+                # A cycle of two states: the past of the one whose month adds up to less.
+                self.past = min(states[-2:], key=lambda state: state[1])[0]
                 return round_number
             previous = current
             self.past = {key: value for key, value in current.items() if key[0] != "catalogue"} | declared

@@ -7,7 +7,9 @@ that added this month's family allowances to a prime d'activité computed as if 
 two contradictory situations. The convention: the amounts shown are those of the household **once it receives
 every aid shown**. An aid declared as received is set on the past months at the amount declared; every other aid the
 law reads in the past is set at the amount computed for the month, and the household is computed again, until no
-amount of the month changes (a fixed point, reached in two or three rounds).
+amount of the month changes (a fixed point, reached in two or three rounds). Where two states answer each other
+instead, the one whose aids add up to less is kept: the simulator never promises the larger of two amounts that
+cannot both be true.
 """
 
 import numpy
@@ -85,7 +87,8 @@ def settle(
     for variable in ZERO_INDIVIDU:
         zeros.put("individu", variable, months, numpy.zeros(lay.person_count))
     amounts = {aid: numpy.nan_to_num(values) for aid, values in received.items()}
-    for round_number in range(MAX_ROUNDS):
+    rounds: list[tuple[dict, dict]] = []
+    for _round in range(MAX_ROUNDS):
         past = Inputs()
         put_past(past, period_month, amounts)
         simulation = simulate(lay, inputs.merged(zeros, past))
@@ -98,11 +101,29 @@ def settle(
         finally:
             build.release(simulation)
         following = {aid: numpy.where(numpy.isnan(received[aid]), current[aid], received[aid]) for aid in amounts}
-        # Exactly settled, or, should rounding make the last cent hesitate, settled to half a cent.
-        if all(numpy.array_equal(following[aid], amounts[aid]) for aid in amounts) or (
-            round_number == MAX_ROUNDS - 1
-            and all(numpy.allclose(following[aid], amounts[aid], rtol=0, atol=0.005) for aid in amounts)
-        ):
+        if all(numpy.array_equal(following[aid], amounts[aid]) for aid in amounts):
             return zeros.merged(past), current
+        rounds.append((amounts, current))
         amounts = following
-    raise ValueError("the past benefits do not settle")
+    # Two states answer each other (a few euros of RSA neutralise the housing aid's resources, which then leaves
+    # no RSA): for each household, the round whose aids of the month add up to less is kept.
+    (earlier, earlier_current), (later, later_current) = rounds[-2], rounds[-1]
+    later_smaller = _household_total(lay, later_current) < _household_total(lay, earlier_current)
+    chosen: dict[str, numpy.ndarray] = {}
+    chosen_current: dict[str, numpy.ndarray] = {}
+    for aid in amounts:
+        pick = later_smaller[lay.person_household if aid in PAST_INDIVIDU else lay.group_household]
+        chosen[aid] = numpy.where(pick, later[aid], earlier[aid])
+        chosen_current[aid] = numpy.where(pick, later_current[aid], earlier_current[aid])
+    past = Inputs()
+    put_past(past, period_month, chosen)
+    return zeros.merged(past), chosen_current
+
+
+def _household_total(lay: Layout, amounts: dict[str, numpy.ndarray]) -> numpy.ndarray:
+    """The aids of the month read in the past, added up per household."""
+    total = numpy.zeros(lay.household_count)
+    for aid, values in amounts.items():
+        owners = lay.person_household if aid in PAST_INDIVIDU else lay.group_household
+        total += numpy.bincount(owners, weights=values, minlength=lay.household_count)
+    return total
