@@ -92,3 +92,16 @@ def test_a_net_no_gross_can_give_is_refused():
         gross = root.meet(gross, gross * 0 + 10.0, gross)  # a net stuck far below the target
     with pytest.raises(ValueError, match="could not be solved"):
         root.result()
+
+
+def test_salaries_are_solved_whatever_the_cache_holds(tbs, monkeypatch):
+    # A cache filled to its bound is emptied: what this call needs must not go with it.
+    monkeypatch.setattr(incomes, "SALARY_CACHE_SIZE", 3)
+    monkeypatch.setattr(incomes, "_salary_cache", {})
+    months = mapping.window_months(PERIOD)
+    first = numpy.full((2, len(months)), 1500.0)
+    incomes._salaries(months, first)
+    both = numpy.array([[1500.0] * len(months), [2222.22] * len(months)])
+    gross, taxable = incomes._salaries(months, both)
+    assert (gross[1] > 2222.22).all() and gross[0, 0] == incomes._salaries(months, first)[0][0, 0]
+    assert len(incomes._salary_cache) <= 3 + len({incomes.salary_regime(month) for month in months})

@@ -270,28 +270,34 @@ def salary_regime(month: str) -> tuple[float, ...]:
 def _salaries(months: list[str], targets: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The gross and taxable salaries whose net is ``targets`` (``[person, month]``), by OpenFisca."""
     regimes = [salary_regime(month) for month in months]
+    found: dict[tuple, tuple[float, float]] = {}  # (regime, net) -> (gross, taxable), for this call
     wanted: dict[tuple, str] = {}  # (regime, net) not known yet -> a month of that regime
     for column, regime in enumerate(regimes):
         for net in numpy.unique(targets[:, column]).tolist():
-            if net > 0 and (regime, net) not in _salary_cache:
+            if net <= 0 or (regime, net) in found:
+                continue
+            known = _salary_cache.get((regime, net))
+            if known is not None:
+                found[regime, net] = known
+            else:
                 wanted.setdefault((regime, net), months[column])
     by_month: dict[str, list[float]] = {}
     for (_regime, net), month in wanted.items():
         by_month.setdefault(month, []).append(net)
-    if len(_salary_cache) + len(wanted) > SALARY_CACHE_SIZE:
-        _salary_cache.clear()
     for month, nets in by_month.items():
-        solved_nets = numpy.array(nets)
-        gross, taxable = _secant_alone(month, solved_nets)
+        gross, taxable = _secant_alone(month, numpy.array(nets))
         regime = salary_regime(month)
         for net, amount, taxed in zip(nets, gross.tolist(), taxable.tolist(), strict=True):
-            _salary_cache[regime, net] = (amount, taxed)
+            found[regime, net] = (amount, taxed)
+    if len(_salary_cache) + len(wanted) > SALARY_CACHE_SIZE:
+        _salary_cache.clear()
+    _salary_cache.update({key: found[key] for key in wanted})
     gross = numpy.zeros_like(targets)
     taxable = numpy.zeros_like(targets)
     for column, regime in enumerate(regimes):
         for row, net in enumerate(targets[:, column].tolist()):
             if net > 0:
-                gross[row, column], taxable[row, column] = _salary_cache[regime, net]
+                gross[row, column], taxable[row, column] = found[regime, net]
     return gross, taxable
 
 
