@@ -283,3 +283,37 @@ class Consent(PublicModel):
                 name="consent_withdrawn_after_given",
             ),
         ]
+
+
+class StaffEnrolmentLinkQuerySet(models.QuerySet["StaffEnrolmentLink"]):
+    def pending(self) -> "StaffEnrolmentLinkQuerySet":
+        """Links not yet opened and not yet expired."""
+        return self.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class StaffEnrolmentLink(PublicModel):
+    """A one-time, expiring link an administrator sends a staff member so that they enrol their second factor.
+
+    Only the SHA-256 of the token is stored: the link itself exists only in the email (or the terminal).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField(_("expire le"))
+    used_at = models.DateTimeField(_("utilisé le"), null=True, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = StaffEnrolmentLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lien d'activation du second facteur")
+        verbose_name_plural = _("liens d'activation du second facteur")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(used_at__lte=models.F("expires_at")),
+                name="staff_enrolment_link_used_before_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.expires_at:%Y-%m-%d %H:%M}"
