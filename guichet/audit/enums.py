@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     MANDATE_CONSENTED = "mandate_consented", _("Mandat donné à une organisation de médiation")
     MANDATE_CODE_SENT = "mandate_code_sent", _("Code de consentement au mandat envoyé")
     MANDATE_CODE_FAILED = "mandate_code_failed", _("Code de consentement au mandat refusé")
+    MANDATE_REFUSED = "mandate_refused", _("Demande de mandat refusée par la personne")
     MANDATE_REVOKED = "mandate_revoked", _("Mandat révoqué")
     AUTHORIZATION_REVOKED = "authorization_revoked", _("Habilitation d'un mandat révoquée")
     MANDATE_REMINDED = "mandate_reminded", _("Rappel de fin de mandat envoyé")
