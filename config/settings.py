@@ -203,6 +203,15 @@ APPOINTMENTS_BOOKINGS_PER_IP = env_int("APPOINTMENTS_BOOKINGS_PER_IP", 100)  # p
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+# What one request to the rights API may ask (guichet/rights/budget.py), checked before computing, and its time.
+RIGHTS_API_MAX_BYTES = env_int("RIGHTS_API_MAX_BYTES", 512 * 1024)
+RIGHTS_API_MAX_PERSONS = env_int("RIGHTS_API_MAX_PERSONS", 30)
+RIGHTS_API_MAX_INSTANCES = env_int("RIGHTS_API_MAX_INSTANCES", 30)
+RIGHTS_API_MAX_COMPUTATIONS = env_int("RIGHTS_API_MAX_COMPUTATIONS", 200)
+RIGHTS_API_MAX_PERIODS = env_int("RIGHTS_API_MAX_PERIODS", 14)
+RIGHTS_API_YEARS_BACK = env_int("RIGHTS_API_YEARS_BACK", 6)
+RIGHTS_API_YEARS_AHEAD = env_int("RIGHTS_API_YEARS_AHEAD", 1)
+RIGHTS_API_TIME_LIMIT_SECONDS = env_int("RIGHTS_API_TIME_LIMIT_SECONDS", 10)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

@@ -8,7 +8,6 @@ with a message saying what is wrong; never a 500.
 """
 
 import datetime
-import json
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -16,20 +15,37 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from guichet.core import ratelimit
+from guichet.rights import budget
 from guichet.rights.engine.benefits import BENEFITS_BY_ID, get_benefits
 from guichet.rights.engine.calculate import WebApiError, web_api_calculate, web_api_trace
+from guichet.rights.engine.deadline import TimeLimitExceeded, time_limit
 from guichet.rights.engine.local import local_aids
 from guichet.rights.engine.mapping import situation_months
 from guichet.rights.engine.situation import HOUSINGS, HouseholdInput, InvalidHousehold
 from guichet.rights.simulation import simulate
 
+
+def _description() -> str:
+    limits = budget.Limits.from_settings()
+    return (
+        "Calcul des droits sur OpenFisca-France et les aides locales du territoire. "
+        "`/calculate` et `/trace` suivent le format de l'API Web d'OpenFisca ; `/simulation` prend un foyer sous la "
+        "forme simple de Guichet.\n\n"
+        "**Limites d'une requête** (vérifiées avant tout calcul ; au-delà : 413 ou 400 avec un message) : "
+        f"{limits.max_bytes // 1024} Ko, JSON imbriqué sur {budget.MAX_DEPTH} niveaux et entiers de "
+        f"{budget.MAX_INTEGER_DIGITS} chiffres au plus ; {limits.max_persons} personnes et {limits.max_instances} "
+        f"instances par entité ; {limits.max_computations} calculs (une variable sur une période ; une variable "
+        f"mensuelle demandée sur une année en compte douze, {budget.MAX_SPAN_MONTHS} au plus par période) et "
+        f"{limits.max_periods} périodes différentes ; périodes "
+        f"de l'année en cours moins {limits.years_back} à plus {limits.years_ahead}. Un calcul s'arrête au bout de "
+        f"{limits.time_limit:g} s (422). {settings.RIGHTS_API_RATE_LIMIT} requêtes par minute et par adresse (429)."
+    )
+
+
 api = NinjaAPI(
     title="Guichet — Mes droits",
     version="1",
-    description=(
-        "Calcul des droits sur OpenFisca-France et les aides locales du territoire. "
-        "`/calculate` et `/trace` suivent le format de l'API Web d'OpenFisca."
-    ),
+    description=_description(),
     urls_namespace="api",
     docs_url=None,  # the interactive page loads scripts from a CDN, which the CSP forbids: openapi.json is served
 )
@@ -47,7 +63,15 @@ SITUATION_BODY = {
                 }
             }
         },
-    }
+    },
+    "responses": {
+        200: {"description": "La situation, chaque variable demandée calculée."},
+        400: {"description": "Situation invalide ou hors des limites d'une requête : le message dit pourquoi."},
+        404: {"description": "Variable inconnue."},
+        413: {"description": "Corps de requête trop grand."},
+        422: {"description": "Le calcul a dépassé sa durée permise."},
+        429: {"description": "Trop de requêtes."},
+    },
 }
 
 
@@ -132,6 +156,7 @@ SIMULATION_BODY = {
         200: {"description": "Chaque aide du catalogue : id, eligible, amount, amount_period, reason; le total."},
         400: {"description": "Requête invalide : le message dit ce qui ne va pas."},
         413: {"description": "Corps de requête trop grand."},
+        422: {"description": "Le calcul a dépassé sa durée permise."},
         429: {"description": "Trop de requêtes."},
     },
 }
@@ -150,20 +175,34 @@ def _limited(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+def _too_long(limits: budget.Limits) -> JsonResponse:
+    return _error(
+        _("Le calcul a dépassé %(seconds)s s : demandez moins de personnes, de variables ou de périodes.")
+        % {"seconds": f"{limits.time_limit:g}"},
+        422,
+    )
+
+
 def _run(request: HttpRequest, function) -> JsonResponse:
     refused = _limited(request)
     if refused is not None:
         return refused
+    limits = budget.Limits.from_settings()
     try:
-        payload = json.loads(request.body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(f"Invalid JSON: {exc}", 400)
-    if not isinstance(payload, dict):
-        return _error("The request body must be a JSON object describing a situation.", 400)
+        budget.check_size(request.META.get("CONTENT_LENGTH"), limits)
+        payload = budget.parse_json(budget.read_body(request), limits)
+        if not isinstance(payload, dict):
+            raise budget.OverBudget("The request body must be a JSON object describing a situation.")
+        budget.check_situation(payload, limits, frozenset(local_aids()))
+    except budget.OverBudget as refusal:
+        return _error(refusal.message, refusal.status)
     try:
-        result = function(payload)
+        with time_limit(limits.time_limit):
+            result = function(payload)
     except WebApiError as error:
         return JsonResponse(error.error, status=error.code, safe=False, json_dumps_params={"ensure_ascii": False})
+    except TimeLimitExceeded:
+        return _too_long(limits)
     return JsonResponse(result, json_dumps_params={"ensure_ascii": False})
 
 
@@ -182,9 +221,9 @@ def trace(request: HttpRequest):
 def _simulation_request(body: bytes) -> tuple[str, HouseholdInput]:
     """The month and household of a /simulation body; raises ``ValueError`` with a message for people."""
     try:
-        payload = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(_("Le corps de la requête n'est pas du JSON valide : %(error)s") % {"error": exc}) from exc
+        payload = budget.parse_json(body, budget.Limits.from_settings())
+    except budget.OverBudget as refusal:
+        raise ValueError(refusal.message) from refusal
     if not isinstance(payload, dict) or set(payload) - {"month", "household"}:
         raise ValueError(_("Le corps de la requête est un objet avec deux clés : « month » et « household »."))
     month = payload.get("month")
@@ -245,13 +284,24 @@ def simulation(request: HttpRequest):
     refused = _limited(request)
     if refused is not None:
         return refused
-    if len(request.body) > SIMULATION_MAX_BYTES:
+    limits = budget.Limits.from_settings()
+    try:
+        budget.check_size(request.META.get("CONTENT_LENGTH"), limits)
+        body = budget.read_body(request)
+    except budget.OverBudget as refusal:
+        return _error(refusal.message, refusal.status)
+    if len(body) > SIMULATION_MAX_BYTES:
         return _error(_("Requête trop grande : %(max)s Ko au plus.") % {"max": SIMULATION_MAX_BYTES // 1024}, 413)
     try:
-        month, household = _simulation_request(request.body)
+        month, household = _simulation_request(body)
     except ValueError as exc:
         return _error(str(exc), 400)
-    return JsonResponse(simulate(household, month).as_api(), json_dumps_params={"ensure_ascii": False})
+    try:
+        with time_limit(limits.time_limit):
+            answer = simulate(household, month).as_api()
+    except TimeLimitExceeded:
+        return _too_long(limits)
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
 
 
 @api.get("/benefits", summary="Aides nationales et locales")
