@@ -149,6 +149,8 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER") or "Guichet"
 OTP_MAX_FAILURES = env_int("OTP_MAX_FAILURES", 5)
 OTP_LOCKOUT_SECONDS = env_int("OTP_LOCKOUT_SECONDS", 15 * 60)
 OTP_BACKUP_CODES = 10
+# Staff enrol their second factor only through a one-time link sent by an administrator, valid this long.
+STAFF_ENROLMENT_LINK_SECONDS = env_int("STAFF_ENROLMENT_LINK_SECONDS", 24 * 3600)
 
 # OpenID Connect login (FranceConnect or any compatible provider). Off unless a client id and an issuer or
 # a discovery URL are set. The endpoints and keys come from the discovery document.

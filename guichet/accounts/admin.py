@@ -11,8 +11,10 @@ from guichet.accounts.models import (
     HouseholdMember,
     OidcIdentity,
     Person,
+    StaffEnrolmentLink,
     User,
 )
+from guichet.accounts.permissions import needs_second_factor
 
 
 class VerifiedIdentityReadOnly:
@@ -46,25 +48,69 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "password1", "password2"]})]
     inlines = [PersonInline]
-    actions = ["reset_second_factor"]
+    actions = ["send_enrolment_link", "reset_second_factor"]
+
+    def _for_staff(self, request, queryset, service) -> int:
+        """Run ``service`` on each staff account selected; say which accounts were left out, and why."""
+        done = skipped = 0
+        for user in queryset:
+            if not needs_second_factor(user):
+                skipped += 1
+                continue
+            try:
+                service(user=user, by=request.user)
+            except OSError:  # the mail server refused or could not be reached: nothing was recorded
+                self.message_user(
+                    request,
+                    _("Le courriel n'a pas pu être envoyé à %(email)s. Réessayez plus tard.") % {"email": user.email},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d compte laissé de côté : seul le personnel a un second facteur.",
+                    "%(count)d comptes laissés de côté : seul le personnel a un second facteur.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+        return done
+
+    @admin.action(description=_("Envoyer un lien d'activation du second facteur"))
+    def send_enrolment_link(self, request, queryset):
+        count = self._for_staff(request, queryset, otp.enrolment_link_send)
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "Lien d'activation du second facteur envoyé par courriel à %(count)d compte.",
+                    "Liens d'activation du second facteur envoyés par courriel à %(count)d comptes.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
+            )
 
     @admin.action(description=_("Réinitialiser le second facteur (téléphone perdu)"))
     def reset_second_factor(self, request, queryset):
-        for user in queryset:
-            otp.otp_devices_reset(user=user, by=request.user)
-        count = queryset.count()
-        self.message_user(
-            request,
-            ngettext(
-                "Second facteur réinitialisé pour %(count)d compte : il en activera un nouveau à sa prochaine "
-                "connexion.",
-                "Second facteur réinitialisé pour %(count)d comptes : ils en activeront un nouveau à leur prochaine "
-                "connexion.",
-                count,
+        count = self._for_staff(request, queryset, otp.otp_devices_reset)
+        if count:
+            self.message_user(
+                request,
+                ngettext(
+                    "Second facteur réinitialisé pour %(count)d compte : un lien d'activation lui a été envoyé par "
+                    "courriel.",
+                    "Second facteur réinitialisé pour %(count)d comptes : un lien d'activation a été envoyé à "
+                    "chacun par courriel.",
+                    count,
+                )
+                % {"count": count},
+                messages.SUCCESS,
             )
-            % {"count": count},
-            messages.SUCCESS,
-        )
 
     def save_model(self, request, obj, form, change):
         # Role changes go through the service so that they are audited.
@@ -127,4 +173,21 @@ class OidcIdentityAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "issuer", "subject", "last_login_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StaffEnrolmentLink)
+class StaffEnrolmentLinkAdmin(admin.ModelAdmin):
+    """Read-only: links are created by the actions on accounts, and their tokens are never shown."""
+
+    list_display = ["user", "created_at", "expires_at", "used_at", "created_by"]
+    list_filter = ["used_at"]
+    search_fields = ["user__email"]
+    fields = ["user", "created_at", "expires_at", "used_at", "created_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.accounts import services
+from guichet.accounts import otp, services
 from guichet.accounts.enums import ConsentPurpose, ContactChannel, Role
 from guichet.accounts.forms import last_twelve_months
 from guichet.accounts.models import Household, Person, User
@@ -176,7 +176,22 @@ def load() -> list[str]:
             services.household_save(person=user.person, data=citizen["household"], by=user)
             services.consent_give(person=user.person, purpose=ConsentPurpose.DATA_REUSE, by=user)
         lines.append(f"  usager      {citizen['email']:<34} {citizen['label']}")
+    staff = []
     for email, first_name, last_name, role in STAFF:
-        _user(email, role, first_name, last_name)
+        user, _created = _user(email, role, first_name, last_name)
         lines.append(f"  {role.value:<11} {email}")
-    return lines
+        staff.append(user)
+    lines.append(
+        f"Second facteur du personnel : connectez-vous au compte, puis ouvrez son lien d'activation (à usage unique, "
+        f"valable {otp.enrolment_link_validity()} ; `guichet demo` en imprime de nouveaux à chaque lancement) :"
+    )
+    return lines + enrolment_lines(staff)
+
+
+def enrolment_lines(users: list[User]) -> list[str]:
+    """A fresh enrolment link for each demo staff member not enrolled yet: nobody can send them one by email."""
+    return [
+        f"  {user.email:<34} {otp.enrolment_link_send(user=user, by=None, deliver=False)}"
+        for user in users
+        if not otp.has_confirmed_device(user)
+    ]

@@ -1,28 +1,42 @@
 """Second factor for staff: a TOTP application (django-otp) plus single-use backup codes.
 
+A staff member enrols only through a one-time, expiring link an administrator sends to their address
+(``enrolment_link_send``): their password alone never lets them, or whoever holds it, set up a device.
+Opening the link while logged in to the same account lets that session enrol (``enrolment_allowed``).
+
 Services here follow the project's rules: keyword-only, atomic, audited.
 """
 
 import base64
+import datetime
+import hashlib
 import secrets
 
 import django_otp
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from guichet.accounts.models import User
+from guichet.accounts.models import StaffEnrolmentLink, User
+from guichet.accounts.permissions import needs_second_factor
 from guichet.audit.enums import AuditAction
 from guichet.audit.services import event_record
 from guichet.core import ratelimit
 
 TOTP_NAME = "application"
 BACKUP_NAME = "codes de secours"
+# Session key: the account whose enrolment link this session opened, and which link.
+ENROLMENT_GRANT = "guichet_otp_enrolment"
 
 
 class OtpRefused(Exception):
@@ -36,8 +50,13 @@ def has_confirmed_device(user: User) -> bool:
 
 
 @transaction.atomic
-def totp_enrolment_start(*, user: User) -> TOTPDevice:
-    """The unconfirmed TOTP device being set up (created once, reused until confirmed)."""
+def totp_enrolment_start(*, request: HttpRequest, user: User) -> TOTPDevice:
+    """The unconfirmed TOTP device being set up (created once, reused until confirmed).
+
+    Only for a session that opened a valid enrolment link of this account.
+    """
+    if not enrolment_allowed(request, user):
+        raise OtpRefused(enrolment_needed_message())
     device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
@@ -84,6 +103,8 @@ def totp_enrolment_confirm(*, request: HttpRequest, user: User, token: str) -> l
 
     Returns the backup codes, shown once and never again.
     """
+    if not enrolment_allowed(request, user):
+        raise OtpRefused(enrolment_needed_message())
     key = _check_rate(user)
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
@@ -95,6 +116,7 @@ def totp_enrolment_confirm(*, request: HttpRequest, user: User, token: str) -> l
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             codes = backup_codes_create(user=user)
+            request.session.pop(ENROLMENT_GRANT, None)  # the link has served: enrolling again needs a new one
             _session_verified(request, device)
             event_record(action=AuditAction.OTP_ENROLLED, actor=user, subject=user, target=user)
     if not accepted:
@@ -142,8 +164,140 @@ def _session_verified(request: HttpRequest, device) -> None:
 
 @transaction.atomic
 def otp_devices_reset(*, user: User, by: User) -> int:
-    """Remove a user's second factor (lost phone): they enrol again at their next login. Audited."""
+    """Remove a user's second factor (lost phone) and email them a new enrolment link. Audited."""
     count, _detail = TOTPDevice.objects.filter(user=user).delete()
     static, _detail = StaticDevice.objects.filter(user=user).delete()
     event_record(action=AuditAction.OTP_DEVICE_RESET, actor=by, subject=user, target=user)
+    if needs_second_factor(user):
+        enrolment_link_send(user=user, by=by)
     return count + static
+
+
+# --- Enrolment links ---
+
+
+class EnrolmentLinkRefused(OtpRefused):
+    pass
+
+
+def _token_hash(token: str) -> str:
+    # The token is 256 random bits: a plain hash is enough, a slow one would add nothing.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enrolment_link_validity() -> str:
+    """How long a new enrolment link stays valid, in words."""
+    seconds = settings.STAFF_ENROLMENT_LINK_SECONDS
+    if seconds >= 3600 and seconds % 3600 == 0:
+        hours = seconds // 3600
+        return ngettext("%(count)d heure", "%(count)d heures", hours) % {"count": hours}
+    minutes = max(1, seconds // 60)
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def enrolment_needed_message() -> str:
+    return _(
+        "Pour activer votre second facteur, demandez à un administrateur de vous envoyer un lien d'activation "
+        "par courriel, puis ouvrez-le en étant connecté(e) à ce compte."
+    )
+
+
+@transaction.atomic
+def enrolment_link_send(*, user: User, by: User | None, deliver: bool = True) -> str:
+    """Create a one-time enrolment link for a staff member, email it to their address, journal it; return it.
+
+    ``deliver=False`` (the demo, ``guichet staff_enrol_link --print``) only returns the link, for whoever runs the
+    server to hand over. A new link replaces the account's links not yet opened. The email is sent inside the
+    transaction: if it cannot be handed to the mail server, no link exists and nothing is journaled.
+    """
+    if not needs_second_factor(user):
+        raise OtpRefused(_("Ce compte n'a pas de second facteur à activer : seul le personnel en a un."))
+    now = timezone.now()
+    StaffEnrolmentLink.objects.filter(user=user).pending().update(expires_at=now, updated_at=now)
+    token = secrets.token_urlsafe(32)
+    link = StaffEnrolmentLink.objects.create(
+        user=user,
+        token_hash=_token_hash(token),
+        expires_at=now + datetime.timedelta(seconds=settings.STAFF_ENROLMENT_LINK_SECONDS),
+        created_by=by,
+    )
+    url = settings.SITE_URL + reverse("accounts:otp_enrolment_link", args=[token])
+    if deliver:
+        context = {"user": user, "link": url, "expires_at": link.expires_at, "validity": enrolment_link_validity()}
+        send_mail(
+            subject=_("Guichet : activez le second facteur de votre compte"),
+            message=render_to_string("accounts/email/staff_enrolment_link.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    event_record(
+        action=AuditAction.OTP_ENROLMENT_LINK_SENT,
+        actor=by,
+        subject=user,
+        target=link,
+        data={"delivery": "email" if deliver else "printed", "seconds": settings.STAFF_ENROLMENT_LINK_SECONDS},
+    )
+    return url
+
+
+def _refusal_message(reason: str) -> str:
+    return {
+        "unknown": _(
+            "Ce lien d'activation n'est pas valide. Vérifiez qu'il est complet, ou demandez-en un nouveau à un "
+            "administrateur."
+        ),
+        "other_account": _(
+            "Ce lien d'activation a été envoyé pour un autre compte. Déconnectez-vous, puis connectez-vous avec le "
+            "compte auquel il est destiné."
+        ),
+        "used": _("Ce lien d'activation a déjà servi. Demandez-en un nouveau à un administrateur."),
+        "expired": _(
+            "Ce lien d'activation a expiré, ou un lien plus récent l'a remplacé. Demandez-en un nouveau à un "
+            "administrateur."
+        ),
+    }[reason]
+
+
+def enrolment_link_open(*, request: HttpRequest, user: User, token: str) -> StaffEnrolmentLink:
+    """Spend the enrolment link ``token`` for the logged-in ``user``: this session may then enrol a device.
+
+    Refused (and journaled) when the link is unknown, another account's, already opened or expired. A device
+    left unconfirmed earlier is discarded: its secret may have been shown to someone else.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        link = StaffEnrolmentLink.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+        if link is None:
+            reason = "unknown"
+        elif link.user_id != user.pk:
+            reason = "other_account"  # checked first: says nothing to another account about the link's state
+        elif link.used_at is not None:
+            reason = "used"
+        elif link.expires_at <= now:
+            reason = "expired"
+        else:
+            reason = ""
+            link.used_at = now
+            link.save(update_fields=["used_at", "updated_at"])
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            request.session[ENROLMENT_GRANT] = {"user": user.pk, "link": link.pk}
+            event_record(action=AuditAction.OTP_ENROLMENT_LINK_OPENED, actor=user, subject=user, target=link)
+        if reason:
+            event_record(
+                action=AuditAction.OTP_ENROLMENT_LINK_REFUSED,
+                actor=user,
+                subject=link.user if link is not None else user,
+                target=link,
+                data={"reason": reason},
+            )
+    if reason:
+        raise EnrolmentLinkRefused(_refusal_message(reason))
+    return link
+
+
+def enrolment_allowed(request: HttpRequest, user: User) -> bool:
+    """Whether this session opened a valid enrolment link of ``user`` and has not enrolled with it yet."""
+    grant = request.session.get(ENROLMENT_GRANT)
+    if not isinstance(grant, dict) or grant.get("user") != user.pk:
+        return False
+    return StaffEnrolmentLink.objects.filter(pk=grant.get("link"), user=user, used_at__isnull=False).exists()

@@ -31,14 +31,31 @@ def _next(request: HttpRequest) -> str:
 @never_cache
 @second_factor_exempt
 @require(needs_second_factor)
+def otp_enrolment_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link an administrator emailed: opened while logged in to the same account, it opens the enrolment."""
+    try:
+        otp.enrolment_link_open(request=request, user=request.user, token=token)
+    except otp.EnrolmentLinkRefused as refused:
+        messages.error(request, refused.message)
+        if otp.has_confirmed_device(request.user) and not request.user.is_verified():
+            return redirect("accounts:otp_verify")
+    return redirect("accounts:otp_setup")
+
+
+@never_cache
+@second_factor_exempt
+@require(needs_second_factor)
 def otp_setup(request: HttpRequest) -> HttpResponse:
-    """First login of a staff member: scan the QR code, type a first code, receive the backup codes."""
-    if request.user.is_verified() and otp.has_confirmed_device(request.user):
-        return redirect(_next(request) or settings.LOGIN_REDIRECT_URL)
-    if otp.has_confirmed_device(request.user):
-        # A device exists: replacing it requires passing it first (or an administrator's reset).
-        return redirect("accounts:otp_verify")
-    device = otp.totp_enrolment_start(user=request.user)
+    """After an enrolment link: scan the QR code, type a first code, receive the backup codes."""
+    if not otp.enrolment_allowed(request, request.user):
+        if request.user.is_verified() and otp.has_confirmed_device(request.user):
+            return redirect(_next(request) or settings.LOGIN_REDIRECT_URL)
+        if otp.has_confirmed_device(request.user):
+            # A device exists: replacing it requires passing it first (or an administrator's link).
+            return redirect("accounts:otp_verify")
+        # A password alone never enrols a device: the administrator's link is the proof of who is enrolling.
+        return render(request, "accounts/otp_enrolment_needed.html", {"validity": otp.enrolment_link_validity()})
+    device = otp.totp_enrolment_start(request=request, user=request.user)
     form = OtpForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:

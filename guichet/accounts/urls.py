@@ -12,6 +12,7 @@ urlpatterns = [
     path("connexion/", views.login_view, name="login"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("securite/activation/", security_views.otp_setup, name="otp_setup"),
+    path("securite/activation/<str:token>/", security_views.otp_enrolment_link, name="otp_enrolment_link"),
     path("securite/verification/", security_views.otp_verify, name="otp_verify"),
     path("franceconnect/", security_views.oidc_start, name="oidc_start"),
     path("franceconnect/retour/", security_views.oidc_callback, name="oidc_callback"),

@@ -7,7 +7,7 @@ Idempotent: run again, it changes nothing that exists.
 from django.db import transaction
 from django.utils import timezone
 
-from guichet.accounts.demo import DEMO_PASSWORD
+from guichet.accounts.demo import DEMO_PASSWORD, enrolment_lines
 from guichet.accounts.enums import Role
 from guichet.accounts.models import Person, User
 from guichet.catalog.models import Service
@@ -141,5 +141,6 @@ def load() -> list[str]:
             procedure.documents.set([types[slug] for slug in documents])
     return [
         "Démarches : cantine, pass transport solidaire, stationnement résident, Pass'urbain "
-        "(équipes Éducation et Mobilité ; second agent pour les recours : " + SECOND_AGENT[0] + ")"
+        "(équipes Éducation et Mobilité ; second agent pour les recours : " + SECOND_AGENT[0] + ")",
+        *enrolment_lines([second]),
     ]

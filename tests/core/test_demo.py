@@ -32,3 +32,34 @@ def test_the_demo_command_sets_up_without_serving(capsys):
     out = capsys.readouterr().out
     assert "amina.diallo@demo.guichet.fr" in out
     assert "admin@demo.guichet.fr" in out
+
+
+def test_the_demo_prints_a_working_enrolment_link_for_each_staff_account_not_enrolled(client):
+    import re
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from guichet.accounts.demo import DEMO_PASSWORD
+
+    lines = demo_load()
+    links = dict(
+        re.findall(
+            r"^\s+(\S+@demo\.guichet\.fr)\s+http://127\.0\.0\.1:8000(/compte/securite/activation/\S+/)$",
+            "\n".join(lines),
+            re.M,
+        )
+    )
+    assert set(links) == {
+        "mediatrice@demo.guichet.fr",
+        "agent@demo.guichet.fr",
+        "superviseure@demo.guichet.fr",
+        "admin@demo.guichet.fr",
+        "agent.recours@demo.guichet.fr",
+    }
+    client.post("/compte/connexion/", {"email": "agent@demo.guichet.fr", "password": DEMO_PASSWORD})
+    assert client.get(links["agent@demo.guichet.fr"])["Location"] == "/compte/securite/activation/"
+    assert 'class="otp-secret"' in client.get("/compte/securite/activation/").content.decode()
+    TOTPDevice.objects.filter(user__email="agent@demo.guichet.fr").update(confirmed=True)
+    again = "\n".join(demo_load())
+    assert "agent@demo.guichet.fr " not in again.split("Second facteur du personnel")[1]  # enrolled: no new link
+    assert "admin@demo.guichet.fr " in again.split("Second facteur du personnel")[1]
