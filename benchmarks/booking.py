@@ -48,6 +48,7 @@ def app_env() -> dict[str, str]:
         "DATABASE_URL": f"{PG}/{DATABASE}",
         "DATABASE_CONN_MAX_AGE": "60",
         "SECRET_KEY": "benchmark-only-" + secrets.token_hex(16),
+        "AUDIT_CHAIN_KEY": "benchmark-only-" + secrets.token_hex(16),
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_COOKIES": "false",

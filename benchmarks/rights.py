@@ -163,6 +163,7 @@ class GuichetServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-secret-key-" + "x" * 40),
+            "AUDIT_CHAIN_KEY": os.environ.get("AUDIT_CHAIN_KEY", "benchmark-only-audit-chain-key-" + "x" * 40),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RIGHTS_API_RATE_LIMIT": "1000000",  # the benchmark is one client sending many requests
             "DATABASE_CONN_MAX_AGE": "60",  # as deployed (and as ``benchmarks/booking.py`` runs it)

@@ -32,6 +32,39 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_chain_keys() -> tuple[str, list[str]]:
+    """The audit journal's HMAC keys (guichet/audit/keys.py): the current one, then the older ones still verified.
+
+    They live outside the database, so that someone able to rewrite the journal cannot sign it again.
+    """
+    current = env_str("AUDIT_CHAIN_KEY")
+    if not current:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "AUDIT_CHAIN_KEY must be set when DEBUG is off: a random string of at least 32 characters, "
+                "kept outside the database (see README, Configuration)."
+            )
+        # Demo only, as for SECRET_KEY: a random key kept in the data directory.
+        path = DATA_DIR / "demo_audit_chain_key"
+        if not path.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        current = path.read_text().strip()
+    old = env_list("AUDIT_CHAIN_OLD_KEYS", [])
+    for name, key in [("AUDIT_CHAIN_KEY", current), *(("AUDIT_CHAIN_OLD_KEYS", key) for key in old)]:
+        if len(key) < 32:
+            raise ImproperlyConfigured(f"{name}: every key must be at least 32 characters long.")
+    return current, old
+
+
+AUDIT_CHAIN_KEY, AUDIT_CHAIN_OLD_KEYS = _audit_chain_keys()
+# Where `guichet audit_publish` appends each day's head of the journal, and who receives it by email (optional).
+AUDIT_HEADS_FILE = Path(env_str("AUDIT_HEADS_FILE") or DATA_DIR / "audit_heads.txt")
+AUDIT_HEADS_EMAIL = env_list("AUDIT_HEADS_EMAIL", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")

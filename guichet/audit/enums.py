@@ -77,3 +77,4 @@ class AuditAction(models.TextChoices):
         "on_behalf_application_submitted",
         _("Démarche déposée pour vous par un médiateur"),
     )
+    AUDIT_CHAIN_REKEYED = "audit_chain_rekeyed", _("Journal d'audit signé de nouveau avec la clé en cours")

@@ -1,8 +1,10 @@
-"""The audit journal: append-only, hash-chained.
+"""The audit journal: append-only, chained, keyed.
 
-Each row stores the hash of the previous row and its own SHA-256 over a canonical JSON form, so that
-modifying, deleting or reordering rows breaks the chain. UPDATE and DELETE are refused by database
-triggers (see the migrations), not only by the ORM. People appear only through pseudonymous ids.
+Each row stores the MAC of the previous row and its own HMAC-SHA256, under a key kept outside the database
+(guichet/audit/keys.py), over a canonical JSON form, so that modifying, deleting or reordering rows breaks the
+chain, and recomputing it needs the key. UPDATE and DELETE are refused by database triggers (see the migrations),
+not only by the ORM. People appear only through pseudonymous ids. Rows written before the chain was keyed have
+an empty `key_id` and a plain SHA-256 until `guichet audit_rekey` signs them.
 """
 
 import hashlib
@@ -13,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from guichet.audit.enums import AuditAction
+from guichet.audit.keys import KEY_ID_LENGTH
 
 GENESIS_HASH = "0" * 64
 
@@ -33,8 +36,12 @@ class AuditEvent(models.Model):
     target_type = models.CharField(_("type d'objet"), max_length=64, blank=True)
     target_id = models.CharField(_("objet"), max_length=64, blank=True)
     data = models.JSONField(_("détails"), default=dict)
+    # `hash` is the row's HMAC-SHA256 under the key `key_id` (a plain SHA-256 when `key_id` is empty).
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # A default in the database too: a process still running the code before the upgrade writes an unkeyed row
+    # (see `guichet audit_rekey`) instead of failing.
+    key_id = models.CharField(max_length=KEY_ID_LENGTH, blank=True, db_default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -62,7 +69,10 @@ class AuditEvent(models.Model):
             "data": self.data,
             "prev_hash": self.prev_hash,
         }
+        if self.key_id:  # absent from the rows written before the chain was keyed, as they were hashed then
+            payload["key_id"] = self.key_id
         return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
-    def compute_hash(self) -> str:
+    def plain_hash(self) -> str:
+        """The SHA-256 of an unkeyed row, as rows were chained before the key: anyone can recompute it."""
         return hashlib.sha256(self.canonical()).hexdigest()

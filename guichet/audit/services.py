@@ -1,17 +1,47 @@
-"""Writing to and verifying the audit journal. `event_record` is the one way to write."""
+"""Writing to, verifying and publishing the audit journal. `event_record` is the one way to write an event.
 
+The chain is keyed (guichet/audit/keys.py): each event's MAC covers its content and the previous event's MAC, under
+a key the database never holds. Each day's head is published outside the database (guichet/audit/heads.py), and
+the journal is verified against every published head: a rewritten journal fails its MACs, a shortened one ends
+before a published head.
+"""
+
+import datetime
+import hmac
+import importlib
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guichet.audit.enums import AuditAction
+from guichet.audit.heads import (
+    PublishedHead,
+    heads_append,
+    heads_file_locked,
+    heads_in_force,
+    heads_read,
+)
+from guichet.audit.keys import ChainKey, KeyRing, key_ring
 from guichet.audit.models import GENESIS_HASH, AuditEvent
 
 # Any constant works: it names the PostgreSQL advisory lock that serialises writers of the chain.
 _CHAIN_LOCK_KEY = 0x6775696368  # "guich"
+
+
+def _chain_lock() -> None:
+    """Serialise the writers of the chain until the end of the current transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    # SQLite runs every transaction IMMEDIATE (see settings), so writers are already serialised.
 
 
 def pseudonym_of(who: Any) -> uuid.UUID | None:
@@ -44,15 +74,13 @@ def event_record(
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the journal, chained to the previous one.
+    """Append one event to the journal, chained to the previous one and signed with the current key.
 
     ``actor`` and ``subject`` are users or persons, stored as pseudonyms; ``data`` must hold no personal
     data (field names that changed, not their values).
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    # SQLite runs every transaction IMMEDIATE (see settings), so writers are already serialised.
+    _chain_lock()
+    key = key_ring().current
     last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     target_type, target_id = _target_ref(target)
     event = AuditEvent(
@@ -65,8 +93,9 @@ def event_record(
         target_id=target_id,
         data=data or {},
         prev_hash=last.hash if last else GENESIS_HASH,
+        key_id=key.id,
     )
-    event.hash = event.compute_hash()
+    event.hash = key.mac(event.canonical())
     event.save(force_insert=True)
     return event
 
@@ -76,22 +105,221 @@ class ChainReport:
     checked: int
     broken_seq: int | None
     reason: str
-    head: str
+    head: str  # MAC of the last event that verified (the genesis value for an empty journal)
+    head_key_id: str = ""
+    heads_checked: int = 0  # published heads the journal was checked against
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
+    def __str__(self) -> str:
+        where = f" at event #{self.broken_seq}" if self.broken_seq else ""  # 0: at no event in particular
+        return f"Audit chain broken{where}: {self.reason}"
 
-def audit_chain_verify(*, batch_size: int = 5000) -> ChainReport:
-    """Walk the whole chain in order and name the first row that does not fit."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+
+class AuditChainBroken(Exception):
+    def __init__(self, report: ChainReport):
+        super().__init__(str(report))
+        self.report = report
+
+
+class AuditHeadEmailFailed(Exception):
+    """The head was published in the file, but the email carrying it could not be sent."""
+
+
+def _event_fault(event: AuditEvent, ring: KeyRing, left: set[str], unkeyed_allowed: bool) -> str:
+    if not event.key_id:
+        if not unkeyed_allowed:
+            return (
+                "it has no key: written before the chain was keyed (run `guichet audit_rekey` once after upgrading), "
+                "or forged"
+            )
+        return "" if hmac.compare_digest(event.plain_hash(), event.hash) else "content does not match its hash"
+    key = ring.by_id.get(event.key_id)
+    if key is None:
+        return f"signed with an unknown key {event.key_id} (missing from AUDIT_CHAIN_OLD_KEYS?)"
+    if event.key_id in left:
+        return f"signed with key {event.key_id}, which the chain had already moved on from"
+    if not key.verifies(event.canonical(), event.hash):
+        return "content does not match its MAC (changed, or chained again without the key)"
+    return ""
+
+
+def audit_chain_verify(
+    *, heads: Sequence[PublishedHead] | None = None, batch_size: int = 5000, unkeyed_allowed: bool = False
+) -> ChainReport:
+    """Walk the whole chain in order and name the first event that does not fit.
+
+    Every event must follow the previous one and verify with its key (`AUDIT_CHAIN_KEY` or one of
+    `AUDIT_CHAIN_OLD_KEYS`); once the chain moves to a new key, an older one never signs again. The journal must
+    still hold every head published since the last re-key (`heads`, by default read from `AUDIT_HEADS_FILE`) and
+    must not end before the last of them. `unkeyed_allowed` (for the first re-key only) accepts events from before
+    the keyed chain, checked by their plain SHA-256.
+    """
+    in_force = heads_in_force(list(heads_read(settings.AUDIT_HEADS_FILE) if heads is None else heads))
+    published: dict[int, list[PublishedHead]] = {}
+    for head in in_force:
+        published.setdefault(head.seq, []).append(head)
+    ring = key_ring()
+    expected_seq, prev_hash, key_id, checked = 1, GENESIS_HASH, "", 0
+    signing, left = "", set()  # the key signing the chain so far, and those it has moved on from
+
+    def broken(seq: int, reason: str) -> ChainReport:
+        return ChainReport(checked, seq, reason, prev_hash, key_id, len(in_force))
+
     for event in AuditEvent.objects.order_by("seq", "id").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
-            return ChainReport(checked, event.seq, f"expected #{expected_seq}, found #{event.seq}", prev_hash)
+            return broken(event.seq, f"expected #{expected_seq}, found #{event.seq}")
         if event.prev_hash != prev_hash:
-            return ChainReport(checked, event.seq, "previous hash does not match", prev_hash)
-        if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.seq, "content does not match its hash", prev_hash)
-        prev_hash, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
-    return ChainReport(checked, None, "", prev_hash)
+            return broken(event.seq, "previous MAC does not match")
+        if fault := _event_fault(event, ring, left, unkeyed_allowed):
+            return broken(event.seq, fault)
+        for head in published.get(event.seq, ()):
+            if (head.key_id, head.mac) != (event.key_id, event.hash):
+                return broken(event.seq, f"{head} is no longer in the journal")
+        if event.key_id and signing and event.key_id != signing:
+            left.add(signing)
+        signing = event.key_id or signing
+        prev_hash, key_id, expected_seq, checked = event.hash, event.key_id, expected_seq + 1, checked + 1
+    for head in in_force:
+        if head.seq > checked:
+            return broken(checked + 1, f"the journal ends at #{checked}, before {head}")
+    return ChainReport(checked, None, "", prev_hash, key_id, len(in_force))
+
+
+def audit_head_publish(*, day: datetime.date | None = None) -> tuple[PublishedHead, bool]:
+    """Publish the day's head of the journal outside the database, once a day, after verifying the whole journal.
+
+    The head (date, number of the last event, its key id and MAC) is appended to `AUDIT_HEADS_FILE` and emailed to
+    `AUDIT_HEADS_EMAIL` when set. Returns the day's head and whether it was published now (False: it already was
+    that day, and nothing is done). When the journal does not verify, nothing is published: the addresses are
+    alerted and `AuditChainBroken` is raised.
+    """
+    day = day or timezone.localdate()
+    path = settings.AUDIT_HEADS_FILE
+    with heads_file_locked(path):
+        heads = heads_read(path)
+        for head in heads:
+            if head.date == day:
+                return head, False
+        report = audit_chain_verify(heads=heads)
+        if not report.ok:
+            _email_alert(report)
+            raise AuditChainBroken(report)
+        head = PublishedHead(day, report.checked, report.head_key_id, report.head)
+        heads_append(path, head)
+    _email_head(head)
+    return head, True
+
+
+def audit_chain_rekey(*, expect_head: str = "", day: datetime.date | None = None) -> tuple[int, PublishedHead | None]:
+    """Sign the journal again with the current key, from a verified state, and publish its new head at once.
+
+    For two occasions: once after upgrading from the unkeyed chain (its events are then checked by their plain
+    SHA-256, which is allowed only while no head has been published), and to stop trusting an old key (a key that
+    leaked): every event from the first one not under `AUDIT_CHAIN_KEY` is signed again, after the whole journal
+    verified (keys, published heads, and `expect_head` when given: a head published by hand before the upgrade).
+    The re-key is itself journaled, and its head is published with a ``rekey`` mark: the heads published before
+    it name MACs that no longer exist. Returns how many events were signed again and the head published (none
+    when every event already was under the current key).
+    """
+    day = day or timezone.localdate()
+    path = settings.AUDIT_HEADS_FILE
+    key = key_ring().current
+    with heads_file_locked(path):
+        heads = heads_read(path)
+        with transaction.atomic():
+            _chain_lock()
+            report = audit_chain_verify(heads=heads, unkeyed_allowed=not heads)
+            if not report.ok:
+                raise AuditChainBroken(report)
+            if expect_head and not AuditEvent.objects.filter(hash=expect_head).exists():
+                reason = "the head given with --expect-head is no longer in the journal"
+                raise AuditChainBroken(ChainReport(report.checked, 0, reason, report.head))
+            first = AuditEvent.objects.exclude(key_id=key.id).order_by("seq").only("seq").first()
+            if first is None:
+                return 0, None
+            count = _events_sign_again(from_seq=first.seq, key=key)
+            event = event_record(
+                action=AuditAction.AUDIT_CHAIN_REKEYED, data={"from_seq": first.seq, "events": count, "key_id": key.id}
+            )
+        head = PublishedHead(day, event.seq, event.key_id, event.hash, rekey=True)
+        heads_append(path, head)
+    _email_head(head)
+    return count, head
+
+
+_TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
+
+
+@contextmanager
+def _append_only_lifted() -> Iterator[None]:
+    """Lift the append-only triggers within the current transaction only.
+
+    Both databases change triggers transactionally: whatever fails inside rolls back with the triggers in place.
+    On PostgreSQL, the table is also locked against every other reader and writer until the end of the transaction.
+    """
+    assert connection.in_atomic_block, "the triggers are only lifted inside a transaction"
+    postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        for statement in (
+            ["ALTER TABLE audit_auditevent DISABLE TRIGGER USER"] if postgresql else _TRIGGERS.SQLITE_BACKWARD
+        ):
+            cursor.execute(statement)
+    yield
+    with connection.cursor() as cursor:
+        for statement in (
+            ["ALTER TABLE audit_auditevent ENABLE TRIGGER USER"] if postgresql else _TRIGGERS.SQLITE_FORWARD
+        ):
+            cursor.execute(statement)
+
+
+def _events_sign_again(*, from_seq: int, key: ChainKey, batch_size: int = 1000) -> int:
+    previous = AuditEvent.objects.filter(seq=from_seq - 1).values_list("hash", flat=True).first()
+    prev_hash, after, count = previous or GENESIS_HASH, from_seq - 1, 0
+    with _append_only_lifted():
+        # By pages of `seq`, not one open cursor: SQLite does not promise what a cursor sees of rows updated under it.
+        while batch := list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:batch_size]):
+            for event in batch:
+                event.key_id, event.prev_hash = key.id, prev_hash
+                event.hash = prev_hash = key.mac(event.canonical())
+            AuditEvent.objects.bulk_update(batch, ["key_id", "prev_hash", "hash"])
+            after, count = batch[-1].seq, count + len(batch)
+    return count
+
+
+def _email(subject: str, body: str) -> None:
+    if settings.AUDIT_HEADS_EMAIL:
+        send_mail(subject, body, None, settings.AUDIT_HEADS_EMAIL, fail_silently=False)
+
+
+def _email_head(head: PublishedHead) -> None:
+    names = {"site": settings.SITE_URL, "date": head.date.isoformat(), "line": head.line(), "key": head.key_id}
+    body = _(
+        "Tête du journal d'audit de %(site)s au %(date)s (date, numéro du dernier événement, clé, empreinte) :\n\n"
+        "%(line)s\n\n"
+        "Conservez ce message hors de Guichet : la commande « guichet audit_verify » vérifie que le journal contient "
+        "toujours cet événement avec cette empreinte. Un journal réécrit ou raccourci ne la contient plus."
+    )
+    if head.rekey:
+        body += "\n\n" + _(
+            "Le journal a été signé de nouveau avec la clé %(key)s : les têtes publiées avant celle-ci ne "
+            "s'appliquent plus."
+        )
+    try:
+        _email(_("Journal d'audit de %(site)s : tête du %(date)s") % names, body % names)
+    except Exception as exc:  # the head is in the file already: say so, whatever the mail backend raised
+        raise AuditHeadEmailFailed(
+            f"the head of {head.date.isoformat()} is in {settings.AUDIT_HEADS_FILE}, but emailing it to "
+            f"{', '.join(settings.AUDIT_HEADS_EMAIL)} failed ({exc.__class__.__name__}: {exc}); send that line by hand"
+        ) from exc
+
+
+def _email_alert(report: ChainReport) -> None:
+    names = {"site": settings.SITE_URL, "reason": str(report)}
+    body = _(
+        "La vérification du journal d'audit a échoué et aucune tête n'a été publiée :\n\n%(reason)s\n\n"
+        "Le journal a pu être modifié. Conservez-le en l'état et prévenez le responsable de la sécurité."
+    )
+    _email(_("Journal d'audit de %(site)s : la vérification a échoué") % names, body % names)
