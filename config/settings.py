@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "guichet.core.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -103,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Oversized bodies refused before anything reads them (the CSRF check, in process_view, comes after).
+    "guichet.core.middleware.UploadSizeLimitMiddleware",
     # Second factor and session lifetimes (guichet/accounts/middleware.py): after auth and messages.
     "django_otp.middleware.OTPMiddleware",
     "guichet.accounts.middleware.SessionLimitsMiddleware",
@@ -259,6 +262,9 @@ STATIC_ROOT = DATA_DIR / "static"
 PRIVATE_STORAGE_ROOT = DATA_DIR / "private"
 # Procedures: largest supporting document accepted (bytes), and how many past decisions an expected delay needs.
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Largest request body accepted (bytes), refused with 413 from its Content-Length before it is read
+# (guichet/core/middleware.py): room for the documents of one step of a procedure (five) and the form around them.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * DOCUMENT_MAX_BYTES + 1024 * 1024)
 PROCEDURE_DELAY_MIN_DECISIONS = env_int("PROCEDURE_DELAY_MIN_DECISIONS", 5)
 
 # Email.
@@ -288,7 +294,38 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# HTTPS only, remembered by browsers (HSTS): a year by default, off in the demo (plain HTTP). Subdomains and the
+# browsers' preload list are opt-in: both bind every subdomain of the host to HTTPS, and are slow to undo.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Browser features no page uses, refused to every page and to anything it embeds (Permissions-Policy header,
+# guichet/core/middleware.py). The variable replaces the whole header.
+PERMISSIONS_POLICY = env_str("PERMISSIONS_POLICY") or ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
