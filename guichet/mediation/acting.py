@@ -2,9 +2,11 @@
 
 A mediator (second factor passed) chooses a person with an active mandate and one procedure family. The session
 keeps only the mandate's and the authorisation's public ids; every request re-reads both from the database
-(``ActingMiddleware`` calls :func:`acting_for` first thing) and checks that the mandate is consented, not revoked,
-not expired (valid strictly before ``expires_at``), that the authorisation is not revoked and that the mediator is
-still a member of the organisation. When one of these fails, that request is refused and the acting mode ends.
+(``ActingMiddleware`` calls :func:`acting_for` first thing) and checks that the mandate was confirmed by the person
+(``Mandate.objects.confirmed()``: from their own account or with a code sent to them when they have an account,
+signed at the counter only when they had none), not revoked, not expired (valid strictly before ``expires_at``),
+that the authorisation is not revoked and that the mediator is still a member of the organisation. When one of
+these fails, that request is refused and the acting mode ends.
 
 For other apps:
 
@@ -122,9 +124,26 @@ def check(*, user: Any, mandate_id: Any, authorization_id: Any) -> Acting:
             "revoked",
             mandate,
         )
+    if mandate.refused_at is not None:
+        raise ActingRefused(
+            _("%(name)s a refusé ce mandat : vous ne pouvez pas agir pour cette personne.")
+            % {"name": person.full_name},
+            "refused",
+            mandate,
+        )
     if mandate.starts_at is None or now < mandate.starts_at:
         raise ActingRefused(
             _("Le mandat de %(name)s attend encore son consentement.") % {"name": person.full_name}, "pending", mandate
+        )
+    if not Mandate.objects.confirmed().filter(pk=mandate.pk).exists():
+        raise ActingRefused(
+            _(
+                "Le mandat de %(name)s n'a pas été confirmé par la personne elle-même : vous ne pouvez pas agir pour "
+                "elle. Une personne qui a un compte confirme depuis son compte ou avec un code qu'elle reçoit."
+            )
+            % {"name": person.full_name},
+            "unconfirmed",
+            mandate,
         )
     if now >= mandate.expires_at:
         raise ActingRefused(

@@ -37,6 +37,11 @@ def family_for_service_kind(kind: str) -> Family | None:
     return FAMILY_BY_SERVICE_KIND.get(kind)
 
 
+def service_kinds_for_family(family: str) -> list[str]:
+    """The catalogue service kinds whose procedures fall under ``family`` (none for simulation or appointments)."""
+    return [kind for kind, covered in FAMILY_BY_SERVICE_KIND.items() if covered == family]
+
+
 class Duration(models.TextChoices):
     """The fixed menu of mandate durations."""
 
@@ -66,6 +71,21 @@ class ConsentMethod(models.TextChoices):
     REMOTE_CODE = "remote_code", _("À distance, avec un code envoyé par courriel ou SMS")
 
 
+class IdentityDocument(models.TextChoices):
+    """The identity document a mediator checked before a person without an account signs a mandate at the counter."""
+
+    ID_CARD = "id_card", _("Carte nationale d'identité")
+    PASSPORT = "passport", _("Passeport")
+    RESIDENCE_PERMIT = "residence_permit", _("Titre de séjour")
+    DRIVING_LICENCE = "driving_licence", _("Permis de conduire")
+    # Mandates signed at the counter before the check was recorded (7 December 2026); never chosen in a form.
+    NOT_RECORDED = "not_recorded", _("Non relevée (mandat signé avant le 7 décembre 2026)")
+
+    @classmethod
+    def checkable(cls) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in cls.choices if value != cls.NOT_RECORDED]
+
+
 class CodeChannel(models.TextChoices):
     EMAIL = "email", _("Courriel")
     SMS = "sms", _("SMS")
@@ -81,3 +101,5 @@ class MandateState(models.TextChoices):
     ACTIVE = "active", _("Actif")
     EXPIRED = "expired", _("Expiré")
     REVOKED = "revoked", _("Révoqué")
+    REFUSED = "refused", _("Refusé par la personne")
+    LAPSED = "lapsed", _("Jamais confirmé (demande expirée)")

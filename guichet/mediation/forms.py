@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -8,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from guichet.accounts.enums import Role
 from guichet.accounts.forms import DateInput
 from guichet.accounts.models import User
-from guichet.mediation.enums import CodeChannel, ConsentMethod, Duration, Family
+from guichet.mediation.enums import CodeChannel, ConsentMethod, Duration, Family, IdentityDocument
 from guichet.mediation.models import Organisation
+from guichet.mediation.services import normalise_document_end
 
 
 def _past(value: datetime.date) -> None:
@@ -84,14 +86,27 @@ class PersonRecordForm(MandateFieldsMixin):
 
 
 class MandateForm(MandateFieldsMixin):
-    """A mandate for a person who already has an account, found by its email address."""
+    """A mandate for a person who already has an account, found by its email address.
+
+    Such a person gives their consent themselves: from their account, or with a code sent to them. Signing at the
+    counter is for people without an account (``PersonRecordForm``).
+    """
 
     email = forms.EmailField(label=_("Adresse électronique du compte de la personne"))
     consent_method = forms.ChoiceField(
         label=_("Comment la personne donne son consentement"),
-        choices=ConsentMethod.choices,
+        choices=[(m.value, m.label) for m in (ConsentMethod.REMOTE_ACCOUNT, ConsentMethod.REMOTE_CODE)],
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choisissez comment la personne donne son consentement.")},
+        help_text=_(
+            "Dans les deux cas, la personne est prévenue et voit la demande dans son compte, où elle peut "
+            "l'accepter ou la refuser."
+        ),
+        error_messages={
+            "required": _("Choisissez comment la personne donne son consentement."),
+            "invalid_choice": _(
+                "Une personne qui a un compte donne son accord depuis son compte ou avec un code qu'elle reçoit."
+            ),
+        },
     )
 
     field_order = ["email", "organisation", "families", "duration", "consent_method"]
@@ -116,10 +131,39 @@ class ActingForm(forms.Form):
 
 
 class SignedForm(forms.Form):
+    """A person without an account signed the printed mandate, after the mediator checked an identity document."""
+
+    identity_document = forms.ChoiceField(
+        label=_("Pièce d'identité vérifiée"),
+        choices=IdentityDocument.checkable,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez la pièce d'identité que vous avez vérifiée.")},
+    )
+    identity_document_end = forms.CharField(
+        label=_("4 derniers caractères du numéro de la pièce"),
+        help_text=_("Seulement les 4 derniers : le numéro entier n'est jamais enregistré."),
+        max_length=20,  # room for a whole number typed by mistake, refused below rather than cut by the browser
+        widget=forms.TextInput({"autocomplete": "off", "autocapitalize": "characters", "size": "6"}),
+        error_messages={"required": _("Saisissez les 4 derniers caractères du numéro de la pièce.")},
+    )
     signed = forms.BooleanField(
         label=_("La personne a lu et signé le mandat imprimé ; je le conserve."),
         error_messages={"required": _("Cochez la case une fois le mandat signé.")},
     )
+
+    def clean_identity_document_end(self) -> str:
+        end = normalise_document_end(self.cleaned_data["identity_document_end"])
+        if not re.fullmatch(r"[0-9A-Z]{4}", end):
+            # What was typed may be a whole document number: it is not shown back.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("identity_document_end")] = ""
+            raise forms.ValidationError(
+                _(
+                    "Saisissez les 4 derniers caractères du numéro de la pièce (lettres ou chiffres), "
+                    "jamais le numéro entier."
+                )
+            )
+        return end
 
 
 class CodeSendForm(forms.Form):

@@ -1,16 +1,19 @@
 """Mediation: organisations, their mediators, and the mandates people give them.
 
 A Mandate is given by a person to an organisation (never to one mediator). It holds one Authorization per
-procedure family, each revocable on its own. It is *pending* until the person consents (printed mandate signed at
-the counter, confirmation from their account, or a one-time code), then *active* from ``starts_at`` to strictly
-before ``expires_at``. ``consent_text_sha256`` is the SHA-256 of the exact text the person agreed to.
+procedure family, each revocable on its own. It is *pending* until the person consents, then *active* from
+``starts_at`` to strictly before ``expires_at``; not confirmed before ``confirm_before``, it lapses. A person who has
+an account consents by their own action (from their account, or with a one-time code sent to them); a person
+without one signs the printed mandate at the counter, after the mediator checked an identity document (its type
+and the last 4 characters of its number are kept, never the whole number). ``consent_text_sha256`` is the SHA-256
+of the exact text the person agreed to. ``MandateQuerySet.confirmed`` is the rule acting is checked against.
 """
 
 import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +23,7 @@ from guichet.mediation.enums import (
     ConsentMethod,
     Duration,
     Family,
+    IdentityDocument,
     MandateState,
     OrganisationKind,
     RevokedBy,
@@ -91,14 +95,48 @@ class Membership(TimestampedModel):
         return f"{self.user} — {self.organisation}"
 
 
-class MandateQuerySet(models.QuerySet["Mandate"]):
-    def active(self, now: datetime.datetime | None = None) -> "MandateQuerySet":
-        """Consented, not revoked, and ``now`` strictly before the end."""
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now)
+# A mandate prepared for a person's consent waits this long; unconfirmed after that, it lapses.
+CONFIRM_WITHIN_DAYS = 7
 
-    def pending(self) -> "MandateQuerySet":
-        return self.filter(revoked_at__isnull=True, starts_at__isnull=True)
+
+def confirmation_deadline() -> datetime.datetime:
+    """Until when a mandate prepared now may be confirmed."""
+    return timezone.now() + datetime.timedelta(days=CONFIRM_WITHIN_DAYS)
+
+
+class MandateQuerySet(models.QuerySet["Mandate"]):
+    def confirmed(self) -> "MandateQuerySet":
+        """Mandates whose consent came from the person in the way its method requires.
+
+        - from their account: the consent was given by the person's own account;
+        - with a code: a one-time code sent to the person was read back and used;
+        - at the counter: only for a person who had no account when they signed (an account opened later with a
+          takeover code keeps the mandate valid). A person who has an account consents by their own action.
+
+        This is what acting is checked against (``acting.check``, and every ``active()`` below), whatever the
+        screens or services let through.
+        """
+        code_used = ConsentCode.objects.filter(mandate=OuterRef("pk"), used_at__isnull=False)
+        from_account = Q(consent_method=ConsentMethod.REMOTE_ACCOUNT, consented_by=F("person__user"))
+        with_code = Q(consent_method=ConsentMethod.REMOTE_CODE) & Exists(code_used)
+        at_counter = Q(consent_method=ConsentMethod.IN_PERSON) & (
+            Q(person__user__isnull=True) | Q(person__user__date_joined__gt=F("consented_at"))
+        )
+        return self.filter(consented_at__isnull=False, refused_at__isnull=True).filter(
+            from_account | with_code | at_counter
+        )
+
+    def active(self, now: datetime.datetime | None = None) -> "MandateQuerySet":
+        """Confirmed by the person, not revoked, and ``now`` strictly before the end."""
+        now = now or timezone.now()
+        return self.confirmed().filter(revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now)
+
+    def pending(self, now: datetime.datetime | None = None) -> "MandateQuerySet":
+        """Waiting for the person's consent, and still in time for it."""
+        now = now or timezone.now()
+        return self.filter(
+            revoked_at__isnull=True, refused_at__isnull=True, starts_at__isnull=True, confirm_before__gt=now
+        )
 
     def for_person(self, person) -> "MandateQuerySet":
         return self.filter(person=person)
@@ -122,6 +160,17 @@ class Mandate(PublicModel):
     consent_text = models.TextField(_("texte exact du consentement"))
     consent_text_sha256 = models.CharField(_("empreinte SHA-256 du texte"), max_length=64)
     consented_at = models.DateTimeField(_("consentement donné le"), null=True, blank=True)
+    # Who did the consenting act: the person's own account, or the mediator who checked the code or the signature.
+    consented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirm_before = models.DateTimeField(_("à confirmer avant le"), default=confirmation_deadline)
+    refused_at = models.DateTimeField(_("refusé le"), null=True, blank=True)
+    # At the counter only: the identity document the mediator checked, and the last 4 characters of its number.
+    identity_document = models.CharField(
+        _("pièce d'identité vérifiée"), max_length=16, choices=IdentityDocument.choices, blank=True
+    )
+    identity_document_end = models.CharField(_("fin du numéro de la pièce"), max_length=4, blank=True)
     starts_at = models.DateTimeField(_("début"), null=True, blank=True)
     expires_at = models.DateTimeField(_("fin (exclue)"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
@@ -147,6 +196,20 @@ class Mandate(PublicModel):
             models.CheckConstraint(
                 condition=Q(consent_text_sha256__regex=r"^[0-9a-f]{64}$"), name="mandate_consent_hash_hex"
             ),
+            # Never a whole identity document number: at most its last 4 characters.
+            models.CheckConstraint(
+                condition=Q(identity_document_end__regex=r"^[0-9A-Z]{0,4}$"), name="mandate_identity_end_only"
+            ),
+            models.CheckConstraint(
+                condition=~Q(consent_method=ConsentMethod.IN_PERSON, consented_at__isnull=False)
+                | Q(identity_document=IdentityDocument.NOT_RECORDED)
+                | (~Q(identity_document="") & Q(identity_document_end__regex=r"^[0-9A-Z]{4}$")),
+                name="mandate_in_person_identity_checked",
+            ),
+            models.CheckConstraint(
+                condition=Q(refused_at__isnull=True) | Q(consented_at__isnull=True),
+                name="mandate_refused_or_consented",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,8 +219,10 @@ class Mandate(PublicModel):
         now = now or timezone.now()
         if self.revoked_at is not None:
             return MandateState.REVOKED
+        if self.refused_at is not None:
+            return MandateState.REFUSED
         if self.starts_at is None:
-            return MandateState.PENDING
+            return MandateState.PENDING if now < self.confirm_before else MandateState.LAPSED
         if now >= self.expires_at:
             return MandateState.EXPIRED
         return MandateState.ACTIVE

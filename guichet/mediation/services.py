@@ -2,11 +2,17 @@
 
 Every write is audited with the person as subject, so that their own journal shows it. Codes (consent codes,
 takeover codes) are never stored: only a keyed hash (HMAC with the secret key), an expiry and a count of attempts.
+
+Who consents: a person who has an account, by their own action only (confirming from their account, or reading out
+a one-time code sent to their verified address or their phone); a person without an account, by signing the
+printed mandate at the counter after the mediator checked an identity document. A mandate not confirmed within
+``CONFIRM_WITHIN_DAYS`` lapses. ``Mandate.objects.confirmed()`` re-checks all this wherever acting is allowed.
 """
 
 import datetime
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 
@@ -30,6 +36,7 @@ from guichet.mediation.enums import (
     ConsentMethod,
     Duration,
     Family,
+    IdentityDocument,
     MandateState,
     RevokedBy,
     duration_end,
@@ -83,6 +90,20 @@ def _require_member(user: User, organisation: Organisation) -> None:
         raise ValidationError(_("Vous ne faites pas partie de cette organisation."))
 
 
+def mediator_name(user: User) -> str:
+    """How a mediator is named to the person: their name, or their address when the account has no person."""
+    person = getattr(user, "person", None)
+    return person.full_name if person is not None else user.email
+
+
+def has_verified_email(person: Person) -> bool:
+    return bool(person.user_id and person.user.email and person.user.email_verified_at)
+
+
+def _families_text(mandate: Mandate) -> str:
+    return ", ".join(str(Family(a.family).label) for a in mandate.authorizations.all() if a.revoked_at is None)
+
+
 # --- Preparing a mandate ---
 
 
@@ -125,7 +146,10 @@ def mandate_prepare(
 ) -> Mandate:
     """Prepare a mandate for the person's consent: its authorisations and the exact text, hashed.
 
-    It does nothing until the person consents (``mandate_sign_in_person``, ``mandate_accept``, or a code).
+    It does nothing until the person consents, within ``CONFIRM_WITHIN_DAYS``: a person who has an account by their
+    own action (``mandate_accept`` from their account, or a code: ``consent_code_send``/``consent_code_check``), and
+    is told of the request at once; a person without an account by signing at the counter
+    (``mandate_sign_in_person``).
     """
     _require_member(by, organisation)
     families = sorted(set(families))
@@ -135,10 +159,17 @@ def mandate_prepare(
         raise ValidationError(_("Choisissez une durée dans la liste."))
     if consent_method not in ConsentMethod.values:
         raise ValidationError(_("Choisissez comment la personne donne son consentement."))
+    if consent_method == ConsentMethod.IN_PERSON and person.user_id is not None:
+        raise ValidationError(
+            _(
+                "Cette personne a un compte : elle donne son accord elle-même, depuis son compte ou avec un code "
+                "qu'elle reçoit. Le mandat signé au guichet est réservé aux personnes sans compte."
+            )
+        )
     if consent_method == ConsentMethod.REMOTE_ACCOUNT and person.user_id is None:
         raise ValidationError(_("Cette personne n'a pas de compte : recueillez son consentement autrement."))
-    if consent_method == ConsentMethod.REMOTE_CODE and not (person.phone or person.user_id):
-        raise ValidationError(_("Nous n'avons ni adresse électronique ni téléphone pour envoyer un code."))
+    if consent_method == ConsentMethod.REMOTE_CODE and not (person.phone or has_verified_email(person)):
+        raise ValidationError(_("Nous n'avons ni adresse électronique vérifiée ni téléphone pour envoyer un code."))
     mandate = Mandate(
         person=person,
         organisation=organisation,
@@ -163,7 +194,34 @@ def mandate_prepare(
         target=mandate,
         data={**_refs(mandate), "families": families, "duration": duration, "method": consent_method},
     )
+    if person.user_id is not None:
+        _notify_request(mandate)
     return mandate
+
+
+def _notify_request(mandate: Mandate) -> list:
+    """Tell a person who has an account that a mandate waits for their answer (idempotent)."""
+    deadline = date_format(timezone.localtime(mandate.confirm_before), "j F Y")
+    return notification_send(
+        person=mandate.person,
+        kind="mandate_requested",
+        subject=_("%(organisation)s vous demande un mandat") % {"organisation": mandate.organisation.name},
+        body=_(
+            "%(mediator)s, de %(organisation)s, vous demande un mandat pour faire en votre nom ces démarches : "
+            "%(families)s, pendant %(duration)s. Rien ne peut être fait pour vous tant que vous n'avez pas donné "
+            "votre accord. Lisez le texte exact du mandat dans votre compte et acceptez-le ou refusez-le avant le "
+            "%(date)s ; sans réponse, la demande expire. Si vous n'avez rien demandé, refusez-le."
+        )
+        % {
+            "mediator": mediator_name(mandate.created_by),
+            "organisation": mandate.organisation.name,
+            "families": _families_text(mandate),
+            "duration": Duration(mandate.duration).label,
+            "date": deadline,
+        },
+        link=reverse("mediation:mine"),
+        key=f"mandate-requested:{mandate.public_id}",
+    )
 
 
 @transaction.atomic
@@ -225,19 +283,42 @@ def _locked(mandate: Mandate) -> Mandate:
     return Mandate.objects.select_for_update(of=("self",)).select_related("person", "organisation").get(pk=mandate.pk)
 
 
-def _activate(mandate: Mandate, *, actor) -> Mandate:
-    if mandate.state() != MandateState.PENDING:
+def _require_pending(mandate: Mandate) -> None:
+    state = mandate.state()
+    if state == MandateState.LAPSED:
+        raise ValidationError(_("Le délai pour confirmer ce mandat est passé : il faut en préparer un nouveau."))
+    if state == MandateState.REFUSED:
+        raise ValidationError(_("La personne a refusé ce mandat."))
+    if state != MandateState.PENDING:
         raise ValidationError(_("Ce mandat n'attend plus de consentement."))
+
+
+def _activate(mandate: Mandate, *, actor: User, method: str, data: dict | None = None) -> Mandate:
+    _require_pending(mandate)
     now = timezone.now()
+    mandate.consent_method = method
     mandate.consented_at = mandate.starts_at = now
+    mandate.consented_by = actor
     mandate.expires_at = duration_end(now, mandate.duration)
-    mandate.save(update_fields=["consented_at", "starts_at", "expires_at", "updated_at"])
+    mandate.save(
+        update_fields=[
+            "consent_method",
+            "consented_at",
+            "consented_by",
+            "starts_at",
+            "expires_at",
+            "identity_document",
+            "identity_document_end",
+            "updated_at",
+        ]
+    )
+    mandate.consent_codes.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now, updated_at=now)
     event_record(
         action=AuditAction.MANDATE_CONSENTED,
         actor=actor,
         subject=mandate.person,
         target=mandate,
-        data={**_refs(mandate), "method": mandate.consent_method, "sha256": mandate.consent_text_sha256},
+        data={**_refs(mandate), "method": method, "sha256": mandate.consent_text_sha256, **(data or {})},
     )
     until = date_format(timezone.localtime(mandate.expires_at), "j F Y à H:i")
     notification_send(
@@ -256,30 +337,89 @@ def _activate(mandate: Mandate, *, actor) -> Mandate:
     return mandate
 
 
+def normalise_document_end(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch not in " -./")
+
+
 @transaction.atomic
-def mandate_sign_in_person(*, mandate: Mandate, by: User) -> Mandate:
-    """The mediator records that the person signed the printed mandate at the counter."""
+def mandate_sign_in_person(
+    *, mandate: Mandate, by: User, identity_document: str, identity_document_end: str
+) -> Mandate:
+    """The mediator records that a person without an account signed the printed mandate at the counter.
+
+    The mediator checked an identity document first: its type and the last 4 characters of its number are kept
+    (never the whole number). A person who has an account gives their consent themselves, never this way.
+    """
     mandate = _locked(mandate)
     _require_member(by, mandate.organisation)
     if mandate.consent_method != ConsentMethod.IN_PERSON:
         raise ValidationError(_("Ce mandat n'est pas signé au guichet."))
-    return _activate(mandate, actor=by)
+    person = Person.objects.select_for_update().get(pk=mandate.person_id)
+    if person.user_id is not None:
+        raise ValidationError(
+            _(
+                "Cette personne a maintenant un compte : elle doit confirmer ce mandat elle-même, depuis son compte "
+                "(page « Mes mandats et ce qui a été fait pour moi »)."
+            )
+        )
+    if identity_document not in dict(IdentityDocument.checkable()):
+        raise ValidationError({"identity_document": _("Choisissez la pièce d'identité que vous avez vérifiée.")})
+    end = normalise_document_end(identity_document_end)
+    if not re.fullmatch(r"[0-9A-Z]{4}", end):
+        raise ValidationError(
+            {
+                "identity_document_end": _(
+                    "Saisissez les 4 derniers caractères du numéro de la pièce (lettres ou chiffres), "
+                    "jamais le numéro entier."
+                )
+            }
+        )
+    mandate.identity_document, mandate.identity_document_end = identity_document, end
+    # The journal says which kind of document was checked; its characters stay on the mandate only.
+    return _activate(mandate, actor=by, method=ConsentMethod.IN_PERSON, data={"identity_document": identity_document})
 
 
 @transaction.atomic
 def mandate_accept(*, mandate: Mandate, by: User) -> Mandate:
-    """The person confirms, from their own account, a mandate prepared for them."""
+    """The person confirms, from their own account, a mandate prepared for them (whatever way it was to be given)."""
     mandate = _locked(mandate)
-    if mandate.person.user_id != by.pk:
+    if mandate.person.user_id is None or mandate.person.user_id != by.pk:
         raise ValidationError(_("Ce mandat ne vous concerne pas."))
-    return _activate(mandate, actor=by)
+    return _activate(mandate, actor=by, method=ConsentMethod.REMOTE_ACCOUNT)
+
+
+@transaction.atomic
+def mandate_refuse(*, mandate: Mandate, by: User) -> Mandate:
+    """The person refuses, from their own account, a mandate prepared for them: it can never be used."""
+    mandate = _locked(mandate)
+    if mandate.person.user_id is None or mandate.person.user_id != by.pk:
+        raise ValidationError(_("Ce mandat ne vous concerne pas."))
+    _require_pending(mandate)
+    now = timezone.now()
+    mandate.refused_at = now
+    mandate.save(update_fields=["refused_at", "updated_at"])
+    mandate.consent_codes.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now, updated_at=now)
+    event_record(
+        action=AuditAction.MANDATE_REFUSED,
+        actor=by,
+        subject=mandate.person,
+        target=mandate,
+        data={**_refs(mandate), "sha256": mandate.consent_text_sha256},
+    )
+    return mandate
 
 
 def _send_code(mandate: Mandate, channel: str, code: str) -> None:
     text = _(
-        "Guichet : votre code pour donner mandat à %(organisation)s est %(code)s. Il expire dans %(minutes)d min."
+        "Guichet : %(mediator)s, de %(organisation)s, vous demande un mandat. Si vous êtes d'accord, donnez-lui "
+        "ce code : %(code)s. Il expire dans %(minutes)d min. Sinon, ne le donnez à personne."
     )
-    text = text % {"organisation": mandate.organisation.name, "code": code, "minutes": CONSENT_CODE_MINUTES}
+    text = text % {
+        "mediator": mediator_name(mandate.created_by),
+        "organisation": mandate.organisation.name,
+        "code": code,
+        "minutes": CONSENT_CODE_MINUTES,
+    }
     if channel == CodeChannel.SMS:
         gateway = import_string(settings.SMS_GATEWAY)()
         gateway.send(to=mandate.person.phone, text=text)
@@ -295,13 +435,21 @@ def consent_code_send(*, mandate: Mandate, channel: str, by: User) -> ConsentCod
     """
     mandate = _locked(mandate)
     _require_member(by, mandate.organisation)
-    if mandate.consent_method != ConsentMethod.REMOTE_CODE or mandate.state() != MandateState.PENDING:
+    if mandate.consent_method != ConsentMethod.REMOTE_CODE:
         raise ValidationError(_("Ce mandat n'attend pas de code."))
+    _require_pending(mandate)
     person = mandate.person
     if channel == CodeChannel.SMS and not person.phone:
         raise ValidationError(_("Nous n'avons pas le numéro de téléphone de cette personne."))
     if channel == CodeChannel.EMAIL and not (person.user_id and person.user.email):
         raise ValidationError(_("Nous n'avons pas l'adresse électronique de cette personne."))
+    if channel == CodeChannel.EMAIL and not has_verified_email(person):
+        raise ValidationError(
+            _(
+                "L'adresse électronique de cette personne n'est pas vérifiée : envoyez le code par SMS, ou "
+                "demandez-lui de confirmer depuis son compte."
+            )
+        )
     if channel not in CodeChannel.values:
         raise ValidationError(_("Choisissez un canal d'envoi."))
     hour_ago = timezone.now() - datetime.timedelta(hours=1)
@@ -332,8 +480,13 @@ def consent_code_check(*, mandate: Mandate, code: str, by: User) -> Mandate:
     with transaction.atomic():
         mandate = _locked(mandate)
         _require_member(by, mandate.organisation)
-        if mandate.consent_method != ConsentMethod.REMOTE_CODE or mandate.state() != MandateState.PENDING:
+        if mandate.consent_codes.filter(used_at__isnull=False).exists():
+            raise CodeRefused(_("Ce code a déjà servi : le mandat est déjà confirmé."))
+        if mandate.consent_method != ConsentMethod.REMOTE_CODE:
             raise ValidationError(_("Ce mandat n'attend pas de code."))
+        if mandate.state() == MandateState.LAPSED:
+            raise CodeRefused(_("Le délai pour confirmer ce mandat est passé : il faut en préparer un nouveau."))
+        _require_pending(mandate)
         current = mandate.consent_codes.select_for_update().filter(used_at__isnull=True).first()
         if current is None or current.expires_at <= timezone.now():
             raise CodeRefused(_("Ce code a expiré. Envoyez-en un nouveau."))
@@ -343,7 +496,7 @@ def consent_code_check(*, mandate: Mandate, code: str, by: User) -> Mandate:
         if good:
             current.used_at = timezone.now()
             current.save(update_fields=["used_at", "updated_at"])
-            return _activate(mandate, actor=by)
+            return _activate(mandate, actor=by, method=ConsentMethod.REMOTE_CODE, data={"channel": current.channel})
         current.attempts += 1
         current.save(update_fields=["attempts", "updated_at"])
         event_record(
@@ -375,6 +528,8 @@ def mandate_revoke(*, mandate: Mandate, by: User) -> Mandate:
     kind = _revoker_kind(mandate, by)
     if mandate.revoked_at is not None:
         raise ValidationError(_("Ce mandat est déjà révoqué."))
+    if mandate.state() in (MandateState.REFUSED, MandateState.LAPSED):
+        raise ValidationError(_("Ce mandat n'a jamais été donné : il n'y a rien à révoquer."))
     now = timezone.now()
     mandate.authorizations.active().update(revoked_at=now, revoked_by=by, revoked_by_kind=kind, updated_at=now)
     mandate.revoked_at, mandate.revoked_by, mandate.revoked_by_kind = now, by, kind
@@ -453,6 +608,26 @@ def mandates_remind(*, now: datetime.datetime | None = None) -> int:
                 )
                 sent += 1
     return sent
+
+
+def mandate_requests_remind(*, now: datetime.datetime | None = None) -> int:
+    """Tell each person who has an account of every mandate waiting for their answer, once per mandate.
+
+    New requests are told when prepared; this catches the others (those the 2026-12-07 migration sent back for
+    confirmation, a record taken over while its mandate waited for a signature). Returns how many were told now.
+    """
+    told = 0
+    waiting = (
+        Mandate.objects.pending(now)
+        .filter(person__user__isnull=False)
+        .select_related("person__user", "organisation", "created_by__person")
+        .prefetch_related("authorizations")
+    )
+    for mandate in waiting:
+        with transaction.atomic():
+            if _notify_request(mandate):
+                told += 1
+    return told
 
 
 # --- Records created at the counter, taken over later ---

@@ -23,6 +23,7 @@ urlpatterns = [
     # The person's side.
     path("mes-mandats/", views.mine, name="mine"),
     path("mes-mandats/<uuid:public_id>/accepter/", views.my_mandate_accept, name="my_mandate_accept"),
+    path("mes-mandats/<uuid:public_id>/refuser/", views.my_mandate_refuse, name="my_mandate_refuse"),
     path("mes-mandats/<uuid:public_id>/revoquer/", views.my_mandate_revoke, name="my_mandate_revoke"),
     path(
         "mes-habilitations/<uuid:public_id>/revoquer/", views.my_authorization_revoke, name="my_authorization_revoke"

@@ -148,16 +148,22 @@ def mandate_create(request: HttpRequest) -> HttpResponse:
 
 def _mandate_page(request: HttpRequest, mandate: Mandate, status: int = 200, **forms) -> HttpResponse:
     active_families = [a.family for a in mandate.authorizations.all() if a.revoked_at is None]
+    consent_forms = {
+        "signed_form": forms.get("signed_form") or SignedForm(),
+        "code_send_form": forms.get("code_send_form") or CodeSendForm(),
+        "code_check_form": forms.get("code_check_form") or CodeCheckForm(),
+    }
     context = {
         "mandate": mandate,
         "state": mandate.state(),
         "authorizations": mandate.authorizations.all(),
         "actions": _actions_by_mandate(mandate.person).get(str(mandate.public_id), []),
         "acting_form": forms.get("acting_form") or ActingForm(families=active_families),
-        "signed_form": forms.get("signed_form") or SignedForm(),
-        "code_send_form": forms.get("code_send_form") or CodeSendForm(),
-        "code_check_form": forms.get("code_check_form") or CodeCheckForm(),
+        **consent_forms,
+        # Shown apart when the mandate no longer waits for consent (a code that already served...).
+        "consent_forms": list(consent_forms.values()),
         "methods": ConsentMethod,
+        "code_minutes": services.CONSENT_CODE_MINUTES,
     }
     return render(request, "mediation/mandate.html", context, status=status)
 
@@ -183,9 +189,14 @@ def mandate_sign(request: HttpRequest, public_id) -> HttpResponse:
     form = SignedForm(request.POST)
     if form.is_valid():
         try:
-            services.mandate_sign_in_person(mandate=mandate, by=request.user)
+            services.mandate_sign_in_person(
+                mandate=mandate,
+                by=request.user,
+                identity_document=form.cleaned_data["identity_document"],
+                identity_document_end=form.cleaned_data["identity_document_end"],
+            )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            _add_errors(form, exc)
         else:
             messages.success(request, _("Le mandat signé est enregistré : il est actif."))
             return redirect("mediation:mandate", public_id=mandate.public_id)
@@ -327,22 +338,25 @@ def _own_mandate(request: HttpRequest, public_id) -> Mandate:
 
 @require(can_see_own_mandates)
 def mine(request: HttpRequest) -> HttpResponse:
+    """The person's mandates: first those waiting for their answer (who asks, for what, how long, the exact text)."""
     person = request.user.person
     mandates = list(
-        Mandate.objects.for_person(person).select_related("organisation").prefetch_related("authorizations")
+        Mandate.objects.for_person(person)
+        .select_related("organisation", "created_by__person")
+        .prefetch_related("authorizations")
     )
     actions = _actions_by_mandate(person)
     rows = [{"mandate": m, "state": m.state(), "actions": actions.get(str(m.public_id), [])} for m in mandates]
-    return render(request, "mediation/mine.html", {"rows": rows})
+    waiting = [row for row in rows if row["state"] == MandateState.PENDING]
+    others = [row for row in rows if row["state"] != MandateState.PENDING]
+    return render(request, "mediation/mine.html", {"waiting": waiting, "rows": others})
 
 
 @require(can_see_own_mandates)
 @require_POST
 def my_mandate_accept(request: HttpRequest, public_id) -> HttpResponse:
     mandate = _own_mandate(request, public_id)
-    if mandate.consent_method != ConsentMethod.REMOTE_ACCOUNT:
-        messages.error(request, _("Ce mandat se signe au guichet ou avec un code."))
-    elif request.POST.get("consent") != "yes":
+    if request.POST.get("consent") != "yes":
         messages.error(request, _("Cochez la case pour donner votre accord."))
     else:
         try:
@@ -351,6 +365,23 @@ def my_mandate_accept(request: HttpRequest, public_id) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Votre mandat est donné."))
+    return redirect("mediation:mine")
+
+
+@require(can_see_own_mandates)
+@require_POST
+def my_mandate_refuse(request: HttpRequest, public_id) -> HttpResponse:
+    mandate = _own_mandate(request, public_id)
+    try:
+        services.mandate_refuse(mandate=mandate, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Vous avez refusé le mandat demandé par %(organisation)s : rien ne pourra être fait en votre nom.")
+            % {"organisation": mandate.organisation.name},
+        )
     return redirect("mediation:mine")
 
 

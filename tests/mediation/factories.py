@@ -51,12 +51,17 @@ def pending_mandate(
     by=None,
     families=(Family.SIMULATION, Family.APPOINTMENTS),
     duration=Duration.SIX_MONTHS,
-    method=ConsentMethod.IN_PERSON,
+    method=None,
 ) -> Mandate:
+    """A mandate waiting for consent: signed at the counter for a person without an account (the default), else
+    confirmed from the person's account, unless ``method`` says otherwise."""
     by = by or mediator()
+    person = person or postal_person()
     org = Organisation.objects.of_mediator(by).first()
+    if method is None:
+        method = ConsentMethod.IN_PERSON if person.user_id is None else ConsentMethod.REMOTE_ACCOUNT
     return services.mandate_prepare(
-        person=person or postal_person(),
+        person=person,
         organisation=org,
         families=list(families),
         duration=duration,
@@ -65,6 +70,16 @@ def pending_mandate(
     )
 
 
+def sign_in_person(mandate: Mandate, by=None) -> Mandate:
+    """The person without an account signs at the counter, after the mediator checked their identity card."""
+    return services.mandate_sign_in_person(
+        mandate=mandate, by=by or mandate.created_by, identity_document="id_card", identity_document_end="7F3K"
+    )
+
+
 def active_mandate(**kwargs) -> Mandate:
+    """A mandate in force, consented the way its person can consent: at the counter, or from their account."""
     mandate = pending_mandate(**kwargs)
-    return services.mandate_sign_in_person(mandate=mandate, by=mandate.created_by)
+    if mandate.consent_method == ConsentMethod.IN_PERSON:
+        return sign_in_person(mandate)
+    return services.mandate_accept(mandate=mandate, by=mandate.person.user)

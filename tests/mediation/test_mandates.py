@@ -20,7 +20,14 @@ from guichet.mediation.models import ConsentCode, Mandate
 from guichet.notifications.channels.sms import FakeSmsGateway
 from guichet.notifications.models import Notification
 from tests.factories import UserFactory, login_verified
-from tests.mediation.factories import active_mandate, mediator, organisation, pending_mandate, postal_person
+from tests.mediation.factories import (
+    active_mandate,
+    mediator,
+    organisation,
+    pending_mandate,
+    postal_person,
+    sign_in_person,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +108,7 @@ def test_signing_in_person_starts_the_mandate_for_its_duration():
     assert mandate.expires_at == datetime.datetime(2026, 9, 2, 9, 0, tzinfo=datetime.UTC)
     assert AuditEvent.objects.filter(action="mandate_consented", subject=mandate.person.pseudonym).exists()
     with pytest.raises(ValidationError):
-        services.mandate_sign_in_person(mandate=mandate, by=mandate.created_by)
+        sign_in_person(mandate)
 
 
 def test_the_person_accepts_a_mandate_from_their_account(client):
@@ -227,7 +234,12 @@ def test_a_reminder_goes_out_30_days_before_expiry_once():
         out = io.StringIO()
         call_command("mandates_remind", stdout=out)
         call_command("mandates_remind", stdout=out)
-    assert out.getvalue().splitlines() == ["1 rappel(s) envoyé(s).", "0 rappel(s) envoyé(s)."]
+    assert out.getvalue().splitlines() == [
+        "1 rappel(s) envoyé(s).",
+        "0 demande(s) de mandat signalée(s).",
+        "0 rappel(s) envoyé(s).",
+        "0 demande(s) de mandat signalée(s).",
+    ]
     reminders = Notification.objects.filter(kind="mandate_expiring")
     assert [n.person for n in reminders] == [soon.person]
     assert not reminders.filter(person=later.person).exists()
@@ -285,11 +297,13 @@ def test_a_mediator_creates_the_record_of_a_person_without_email(client):
     mandate = Mandate.objects.get()
     assert mandate.person.user is None and mandate.person.contact_channel == "postal"
     assert mandate.consent_method == ConsentMethod.IN_PERSON
-    response = client.post(reverse("mediation:mandate_sign", args=[mandate.public_id]), {})
+    identity = {"identity_document": "passport", "identity_document_end": "x7-2k"}
+    response = client.post(reverse("mediation:mandate_sign", args=[mandate.public_id]), identity)
     assert response.status_code == 400  # the box not ticked
-    client.post(reverse("mediation:mandate_sign", args=[mandate.public_id]), {"signed": "on"})
+    client.post(reverse("mediation:mandate_sign", args=[mandate.public_id]), {**identity, "signed": "on"})
     mandate.refresh_from_db()
     assert mandate.state() == MandateState.ACTIVE
+    assert (mandate.identity_document, mandate.identity_document_end) == ("passport", "X72K")
 
 
 @pytest.mark.parametrize(
