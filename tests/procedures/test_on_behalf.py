@@ -8,7 +8,7 @@ from guichet.catalog.models import Service
 from guichet.mediation.enums import Family
 from guichet.procedures.enums import ApplicationStatus
 from guichet.procedures.models import Application
-from tests.factories import login_verified
+from tests.factories import UserFactory, login_verified
 from tests.mediation.factories import active_mandate
 from tests.procedures import factories
 
@@ -58,3 +58,23 @@ def test_a_mediator_without_a_mandate_for_the_person_cannot_file_even_through_th
     mandate = active_mandate(families=(Family.APPOINTMENTS,))
     with pytest.raises(PermissionDenied):
         services.application_start(procedure=transport_procedure, applicant=mandate.person, by=mandate.created_by)
+
+
+def test_acting_lists_only_the_applications_of_the_chosen_family(client, transport_procedure):
+    canteen_procedure = factories.procedure(
+        slug="cantine", name="Inscription à la cantine", service=Service.objects.get(slug="cantine")
+    )
+    holder = UserFactory()
+    transport = factories.submitted(citizen=holder, of=transport_procedure)
+    canteen = factories.submitted(citizen=holder, of=canteen_procedure)
+    mandate = active_mandate(person=holder.person, families=(Family.TRANSPORT, Family.SIMULATION))
+    _act(client, mandate, Family.TRANSPORT)
+    html = client.get(reverse("procedures:mine")).content.decode()
+    assert transport.receipt_number in html and transport_procedure.name in html
+    assert canteen.receipt_number not in html and canteen_procedure.name not in html
+    _act(client, mandate, Family.SIMULATION)  # a family without procedures: no application at all
+    html = client.get(reverse("procedures:mine")).content.decode()
+    assert transport.receipt_number not in html and canteen.receipt_number not in html
+    client.force_login(holder)  # the person themself sees all of them
+    html = client.get(reverse("procedures:mine")).content.decode()
+    assert transport.receipt_number in html and canteen.receipt_number in html

@@ -15,7 +15,7 @@ from guichet.catalog.models import Service
 from guichet.core.http import posted
 from guichet.core.policy import public, require
 from guichet.mediation.acting import acting_for, person_for, record_action, require_authorization, scope_refusal
-from guichet.mediation.enums import Family
+from guichet.mediation.enums import Family, service_kinds_for_family
 from guichet.procedures import computation, delays, documents, pdf, permissions, questions, services
 from guichet.procedures.enums import ApplicationStatus, DecisionStatus
 from guichet.procedures.forms import (
@@ -88,7 +88,10 @@ def catalog(request: HttpRequest) -> HttpResponse:
 @applicant_side
 def mine(request: HttpRequest) -> HttpResponse:
     applications = Application.objects.for_applicant(person_for(request)).select_related("procedure")
-    return render(request, "procedures/mine.html", {"applications": applications})
+    acting = acting_for(request)
+    if acting is not None:  # a mediator sees only the applications of the family chosen under the mandate
+        applications = applications.filter(procedure__service__kind__in=service_kinds_for_family(acting.family))
+    return render(request, "procedures/mine.html", {"applications": applications, "acting": acting})
 
 
 @applicant_side
