@@ -62,14 +62,21 @@ def load() -> list[str]:
     Membership.objects.get_or_create(organisation=france_services, user=mediator, ended_at=None)
     lines.append(f"  {MEDIATOR} est médiatrice de {france_services.name}")
     if not Mandate.objects.active().filter(person=person, organisation=france_services).exists():
-        mandate = services.mandate_prepare(
-            person=person,
-            organisation=france_services,
-            families=[Family.APPOINTMENTS, Family.SOCIAL_AIDS],
-            duration=Duration.TWELVE_MONTHS,
-            consent_method=ConsentMethod.IN_PERSON,
-            by=mediator,
-        )
-        services.mandate_sign_in_person(mandate=mandate, by=mediator)
-    lines.append(f"  mandat actif de {person.full_name} à {france_services.name} (rendez-vous, aides sociales)")
+        # He has an account: the mediator asks, and he gives his consent from his own account (a demo database from
+        # before 7 December 2026 has his mandate waiting for that confirmation).
+        mandate = Mandate.objects.pending().filter(person=person, organisation=france_services).first()
+        if mandate is None:
+            mandate = services.mandate_prepare(
+                person=person,
+                organisation=france_services,
+                families=[Family.APPOINTMENTS, Family.SOCIAL_AIDS],
+                duration=Duration.TWELVE_MONTHS,
+                consent_method=ConsentMethod.REMOTE_ACCOUNT,
+                by=mediator,
+            )
+        services.mandate_accept(mandate=mandate, by=person.user)
+    lines.append(
+        f"  mandat actif de {person.full_name} à {france_services.name} (rendez-vous, aides sociales), "
+        "accepté depuis son compte"
+    )
     return lines
