@@ -1,9 +1,10 @@
 """A counter session in a real browser, then the person taking over their account and revoking the mandate.
 
 The mediator passes the real TOTP page, creates the record of a person with no email address, prints the mandate
-(the PDF is read back with pdftotext), records the signature, simulates the person's rights from their household
-and saves the result to their account, then prints a takeover code. The person opens their account with it, sees
-what was done for them, and revokes the mandate; the mediator's next action is refused. Every page passes axe-core.
+(the PDF is read back with pdftotext), records the signature with the identity document checked, simulates the
+person's rights from their household and saves the result to their account, then prints a takeover code. The
+person opens their account with it, sees what was done for them, and revokes the mandate; the mediator's next
+action is refused. A person who has an account reads a mandate request and confirms it. Every page passes axe-core.
 """
 
 import re
@@ -18,13 +19,14 @@ from playwright.sync_api import expect
 from guichet.accounts.models import Person
 from guichet.accounts.services import household_save
 from guichet.catalog.models import Service
+from guichet.mediation.enums import Family
 from guichet.mediation.models import Mandate
 from guichet.procedures.models import Application
 from guichet.rights.engine.system import warm_up
 from tests.browser.conftest import assert_accessible, assert_every_page_scanned
 from tests.browser.test_citizen_flow import button, field, log_in, verification_link
-from tests.factories import PASSWORD, household_data
-from tests.mediation.factories import mediator
+from tests.factories import PASSWORD, UserFactory, household_data
+from tests.mediation.factories import mediator, pending_mandate
 from tests.procedures import factories as procedure_factories
 
 PERSON_EMAIL = "josette.perrin@example.org"
@@ -102,9 +104,20 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
     assert "Simulation de droits" in text and "Aides sociales" in text
     assert mandate.consent_text_sha256 in text.replace(" ", "")
 
+    # Her identity card, checked: a whole number typed by mistake is refused and not shown back.
+    counter.get_by_label("Carte nationale d'identité").check()
+    field(counter, "4 derniers caractères du numéro de la pièce").fill("180769300412")
+    counter.get_by_label("La personne a lu et signé le mandat imprimé ; je le conserve.").check()
+    button(counter, "Enregistrer le mandat signé").click()
+    expect(counter.get_by_text("jamais le numéro entier")).to_be_visible()
+    expect(field(counter, "4 derniers caractères du numéro de la pièce")).to_have_value("")
+    assert_accessible(counter)
+    counter.get_by_label("Carte nationale d'identité").check()
+    field(counter, "4 derniers caractères du numéro de la pièce").fill("0412")
     counter.get_by_label("La personne a lu et signé le mandat imprimé ; je le conserve.").check()
     button(counter, "Enregistrer le mandat signé").click()
     expect(counter.get_by_role("status")).to_contain_text("il est actif")
+    expect(counter.get_by_text("numéro se terminant par 0412")).to_be_visible()
     assert_accessible(counter)
 
     # Acting for her: the simulator starts from her household; the result goes to her account.
@@ -186,3 +199,27 @@ def test_a_counter_session_then_the_person_takes_over_and_revokes(
     assert_accessible(counter)
     assert_every_page_scanned(counter)
     assert_every_page_scanned(home)
+
+
+def test_a_person_with_an_account_reads_a_mandate_request_and_confirms_it(new_page, live_server):
+    holder = UserFactory()
+    mandate = pending_mandate(person=holder.person, families=[Family.SOCIAL_AIDS, Family.HOUSING])
+    name = mandate.organisation.name
+    page = new_page()
+    log_in(page, email=holder.email, password=PASSWORD)
+    page.goto("/mediation/mes-mandats/")
+    request = page.get_by_role("region", name=f"Mandat demandé par {name}")
+    expect(request).to_contain_text("Ce mandat attend votre accord.")
+    expect(request).to_contain_text(mandate.created_by.person.full_name)
+    expect(request).to_contain_text("Logement, Aides sociales")
+    expect(request).to_contain_text(mandate.consent_text_sha256)
+    assert_accessible(page)
+    button(request, "Donner mon accord").click()  # the box not ticked: nothing is given
+    expect(page.get_by_role("status")).to_contain_text("Cochez la case pour donner votre accord.")
+    assert_accessible(page)
+    request.get_by_label("J'ai lu ce texte et je donne ce mandat.").check()
+    button(request, "Donner mon accord").click()
+    expect(page.get_by_role("status")).to_contain_text("Votre mandat est donné.")
+    expect(page.get_by_role("region", name=f"Mandat donné à {name}")).to_contain_text("Actif")
+    assert_accessible(page)
+    assert_every_page_scanned(page)
