@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from guichet.catalog.demo import load as load_territory
+from tests import ratelimit_store
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -86,3 +87,10 @@ def _audit_triggers(*, lifted: bool) -> None:
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
+
+
+@pytest.fixture
+def ratelimit_store_down():
+    """The table of rate-limit counters cannot be reached for the whole test."""
+    with ratelimit_store.unreachable():
+        yield

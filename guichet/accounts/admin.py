@@ -15,6 +15,7 @@ from guichet.accounts.models import (
     User,
 )
 from guichet.accounts.permissions import needs_second_factor
+from guichet.core.models import RateCounter
 
 
 class VerifiedIdentityReadOnly:
@@ -191,3 +192,79 @@ class StaffEnrolmentLinkAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# What each limit counts, for the ones an administrator is asked to lift; the others show their code.
+RATE_SCOPES = {
+    "login": _("Connexion : ce compte depuis cette adresse"),
+    "login-account": _("Connexion : ce compte, toutes adresses"),
+    "otp": _("Second facteur"),
+    "password-reset": _("Mot de passe oublié : ce compte"),
+    "password-reset-ip": _("Mot de passe oublié : cette adresse"),
+    "register": _("Inscription : cette adresse"),
+}
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = _("état")
+    parameter_name = "bloque"
+
+    def lookups(self, request, model_admin):
+        return [("oui", _("bloqué"))]
+
+    def queryset(self, request, queryset):
+        return queryset.locked() if self.value() == "oui" else queryset
+
+
+@admin.register(RateCounter)
+class RateCounterAdmin(admin.ModelAdmin):
+    """The counters of rate limits and locks whose window is still open; lifting one deletes it, journaled."""
+
+    list_display = ["what", "label", "count", "limit", "locked", "opened_at", "expires_at"]
+    list_filter = [LockedFilter, "scope"]
+    search_fields = ["label"]
+    ordering = ["-opened_at"]
+    fields = ["scope", "label", "count", "limit", "opened_at", "expires_at"]
+    readonly_fields = fields
+    actions = ["lift"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).live()
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deleting is lifting: through the action, journaled
+        return actions
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("limite"), ordering="scope")
+    def what(self, counter: RateCounter) -> str:
+        return str(RATE_SCOPES.get(counter.scope, counter.scope))
+
+    @admin.display(description=_("bloqué"), boolean=True)
+    def locked(self, counter: RateCounter) -> bool:
+        return counter.is_locked
+
+    @admin.action(description=_("Lever le blocage"), permissions=["delete"])
+    def lift(self, request, queryset):
+        counters = list(queryset)
+        for counter in counters:
+            services.rate_counter_lift(counter=counter, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d compteur remis à zéro.", "%(count)d compteurs remis à zéro.", len(counters))
+            % {"count": len(counters)},
+            messages.SUCCESS,
+        )
+
+    def delete_model(self, request, obj):
+        services.rate_counter_lift(counter=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for counter in queryset:
+            services.rate_counter_lift(counter=counter, by=request.user)

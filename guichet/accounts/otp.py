@@ -90,7 +90,7 @@ def _check_rate(user: User) -> str:
 
 
 def _failed(user: User, key: str) -> None:
-    ratelimit.hit(key, settings.OTP_LOCKOUT_SECONDS)
+    ratelimit.hit(key, settings.OTP_LOCKOUT_SECONDS, limit=settings.OTP_MAX_FAILURES, label=user.email)
     event_record(action=AuditAction.LOGIN_OTP_FAILED, actor=user, subject=user)
 
 

@@ -32,6 +32,7 @@ from guichet.accounts.models import (
 from guichet.audit.enums import AuditAction
 from guichet.audit.services import event_record
 from guichet.core import ratelimit
+from guichet.core.models import RateCounter
 
 EMAIL_VERIFY_SALT = "guichet.accounts.email-verify"
 
@@ -300,6 +301,18 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> User:
     login(request, user)  # rotates the session key: no session fixation
     event_record(action=AuditAction.LOGIN, actor=user, subject=user)
     return user
+
+
+@transaction.atomic
+def rate_counter_lift(*, counter: RateCounter, by: User) -> None:
+    """Lift a lock or a rate limit by deleting its counter (an administrator's act, journaled)."""
+    RateCounter.objects.filter(pk=counter.pk).delete()
+    event_record(
+        action=AuditAction.LOCK_LIFTED,
+        actor=by,
+        target=counter,
+        data={"scope": counter.scope, "count": counter.count, "locked": counter.is_locked},
+    )
 
 
 def logout_user(*, request: HttpRequest) -> str | None:

@@ -6,6 +6,7 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Connexion")
     LOGIN_FAILED = "login_failed", _("Échec de connexion")
     LOGIN_LOCKED = "login_locked", _("Connexion bloquée après trop d'échecs")
+    LOCK_LIFTED = "lock_lifted", _("Blocage levé par un administrateur")
     LOGOUT = "logout", _("Déconnexion")
     REGISTERED = "registered", _("Inscription")
     EMAIL_VERIFIED = "email_verified", _("Adresse électronique vérifiée")

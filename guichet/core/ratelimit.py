@@ -1,25 +1,31 @@
-"""Counters in the cache that fail closed: if the cache cannot be reached, the action is refused.
+"""Rate limits and locks, counted in a table of their own, failing closed: if it cannot be read or written, the
+action is refused.
 
 A counter counts the attempts of one window, which opens with its first attempt and lasts ``window_seconds``
-whatever comes after: later attempts neither extend nor shorten it. Redis, Memcached and the local memory cache
-increment a key in place, keeping its expiry. The database and file caches (the database is the default) have only
-Django's generic ``incr``, which stores the key again with the cache's default timeout (5 minutes): there the
-counter is stored again with the time left in its window, read from its value, ``end * COUNT_SPAN + count``.
+whatever comes after: later attempts neither extend nor shorten it. Counters are rows of ``RateCounter``, not cache
+keys: a cache evicts (Django's database cache culls a third of its keys past 300), and whoever fills it would lift
+every lock (docs/decisions/2026-12-07-lockout-store.md). A row leaves only when its window is over and
+``guichet ratelimits_purge`` runs, or when a lock is lifted on purpose.
+
+Increments are single ``UPDATE ... SET count = count + 1`` statements, correct under concurrent requests on SQLite
+and PostgreSQL. ``attempt`` counts before it answers, so parallel requests cannot all pass a check made before any
+of them is counted. A counter written inside a transaction that is rolled back is rolled back too: count outside
+the atomic block of the action being limited.
 """
 
+import datetime
 import hashlib
 import logging
-import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.base import BaseCache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
+
+from guichet.core.models import RateCounter
 
 logger = logging.getLogger(__name__)
-
-COUNT_SPAN = 10**9  # attempts a window can count; ends up to the year 2262 keep a value within 63 bits
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -36,44 +42,89 @@ def make_key(scope: str, *parts: str) -> str:
 
 
 def is_limited(key: str, limit: int) -> bool:
-    """True when the counter has reached ``limit`` (or when the cache is unavailable)."""
+    """True when the counter has reached ``limit`` (or when the counters are unavailable)."""
     try:
-        return int(cache.get(key, 0)) % COUNT_SPAN >= limit
+        return RateCounter.objects.live().filter(key=key, count__gte=limit).exists()
     except Exception:
-        logger.exception("rate-limit cache unavailable, refusing")
+        logger.exception("rate-limit store unavailable, refusing")
         return True
 
 
-def hit(key: str, window_seconds: int) -> bool:
-    """Count one attempt; False when the cache is unavailable (the caller must refuse)."""
+def hit(key: str, window_seconds: int, *, limit: int | None = None, label: str = "") -> bool:
+    """Count one attempt; False when the counters are unavailable (the caller must refuse).
+
+    ``limit`` (the count at which the caller refuses) and ``label`` (who is counted: an account, an address) let the
+    admin list the counter among the locks.
+    """
     try:
-        now = time.time()
-        opening = math.ceil(now + window_seconds) * COUNT_SPAN + 1
-        if cache.add(key, opening, timeout=window_seconds):
-            return True
-        try:
-            _increment(key, now)
-        except ValueError:  # expired between add and incr
-            cache.set(key, opening, timeout=window_seconds)
-        return True
+        _count_one(key, window_seconds, limit=limit, label=label)
     except Exception:
-        logger.exception("rate-limit cache unavailable, refusing")
+        logger.exception("rate-limit store unavailable, refusing")
+        return False
+    return True
+
+
+def attempt(key: str, *, limit: int, window_seconds: int, label: str = "") -> bool:
+    """Count one attempt and say whether it is within ``limit``; False when over it or when the store is down.
+
+    Counting first makes the check and the count one step: of many concurrent attempts, ``limit`` at most pass.
+    """
+    try:
+        return _count_one(key, window_seconds, limit=limit, label=label) <= limit
+    except Exception:
+        logger.exception("rate-limit store unavailable, refusing")
         return False
 
 
-def _increment(key: str, now: float) -> None:
-    if type(caches["default"]).incr is not BaseCache.incr:
-        cache.incr(key)  # in place: the expiry stays
-        return
-    # What Django's generic incr does (read, then store), with the time left in the window instead of the default.
-    value = cache.get(key)
-    if value is None:
-        raise ValueError(key)
-    cache.set(key, value + 1, timeout=max(1, math.ceil(value // COUNT_SPAN - now)))
+def give_back(key: str) -> None:
+    """Uncount one attempt that turned out not to be one to limit (a successful login, for a per-account ceiling)."""
+    try:
+        RateCounter.objects.live().filter(key=key, count__gt=0).update(count=F("count") - 1)
+    except Exception:
+        logger.exception("rate-limit store unavailable while giving an attempt back")
 
 
 def reset(key: str) -> None:
     try:
-        cache.delete(key)
+        RateCounter.objects.filter(key=key).delete()
     except Exception:
-        logger.exception("rate-limit cache unavailable while resetting")
+        logger.exception("rate-limit store unavailable while resetting")
+
+
+def purge() -> int:
+    """Delete the counters whose window is over; returns how many. Run by ``guichet ratelimits_purge``."""
+    deleted, _detail = RateCounter.objects.expired().delete()
+    return deleted
+
+
+def _scope(key: str) -> str:
+    parts = key.split(":")
+    return parts[1] if len(parts) == 3 and parts[0] == "rl" else key[:60]
+
+
+def _count_one(key: str, window_seconds: int, *, limit: int | None, label: str) -> int:
+    """Add one attempt to the key's live window, opening a new one if there is none; returns the new count."""
+    now = timezone.now()
+    extra = {"limit": limit} if limit is not None else {}
+    with transaction.atomic():
+        live = RateCounter.objects.filter(key=key, expires_at__gt=now)
+        if live.update(count=F("count") + 1, **extra):
+            return live.values_list("count", flat=True).get()
+        fresh = {
+            "scope": _scope(key),
+            "label": label[:300],
+            "count": 1,
+            "limit": limit,
+            "opened_at": now,
+            "expires_at": now + datetime.timedelta(seconds=window_seconds),
+        }
+        if RateCounter.objects.filter(key=key, expires_at__lte=now).update(**fresh):
+            return 1
+        try:
+            with transaction.atomic():
+                RateCounter.objects.create(key=key, **fresh)
+            return 1
+        except IntegrityError:
+            # A concurrent request opened the window between the first update and this insert: count in it.
+            live.update(count=F("count") + 1, **extra)
+            return live.values_list("count", flat=True).get()

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from guichet.accounts import otp
 from guichet.accounts.models import StaffEnrolmentLink
 from guichet.audit.models import AuditEvent
+from tests import ratelimit_store
 from tests.factories import UserFactory, login_verified
 
 pytestmark = pytest.mark.django_db
@@ -375,16 +376,12 @@ def test_otp_attempts_are_rate_limited_per_account(client, password, settings):
     assert client.get("/compte/").status_code == 302
 
 
-def test_otp_verification_fails_closed_when_the_cache_is_down(client, password, monkeypatch):
+def test_otp_verification_fails_closed_when_the_rate_limit_store_is_down(client, password):
     user = UserFactory(agent=True)
     device = _enrolled(user)
     _password_login(client, user, password)
-
-    def broken(*args, **kwargs):
-        raise ConnectionError("cache down")
-
-    monkeypatch.setattr(cache, "get", broken)
-    response = client.post("/compte/securite/verification/", {"code": _code(device)})
+    with ratelimit_store.unreachable():
+        response = client.post("/compte/securite/verification/", {"code": _code(device)})
     assert "Trop de codes incorrects" in response.content.decode()
     assert client.get("/compte/").status_code == 302
 

@@ -1,33 +1,20 @@
-"""A rate-limit window opens with its first attempt and lasts its length, on every cache Guichet may run on: later
-attempts neither extend it nor let it end early (the database and file caches store a key again with their default
-timeout of 5 minutes on ``incr``)."""
+"""A rate-limit window opens with its first attempt and lasts its length: later attempts neither extend it nor let it
+end early. Counters are rows of their own table, counted atomically, purged once their window is over, and every
+limit refuses when the table cannot be reached."""
 
-import time
+import threading
 
 import pytest
-import redis
 import time_machine
-from django.core.cache import cache
-from django.test import override_settings
+from django.core.management import call_command
+from django.db import connection, connections
 
 from guichet.core import ratelimit
+from guichet.core.models import RateCounter
 
 pytestmark = pytest.mark.django_db
 
 START = 1_800_000_000  # a fixed instant, moved by time_machine
-
-
-@pytest.fixture(params=["database", "file", "local memory"])
-def any_cache(request, tmp_path):
-    backends = {
-        "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "guichet_cache"},
-        "file": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(tmp_path)},
-        "local memory": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
-    }
-    with override_settings(CACHES={"default": backends[request.param]}):
-        cache.clear()
-        yield
-        cache.clear()
 
 
 def _count(key: str) -> int:
@@ -35,12 +22,12 @@ def _count(key: str) -> int:
     return next(count for count in range(100) if not ratelimit.is_limited(key, count + 1))
 
 
-def test_a_long_window_outlives_the_caches_default_timeout(any_cache):
+def test_a_long_window_lasts_its_length_whatever_comes_after():
     key = ratelimit.make_key("test", "long")
     with time_machine.travel(START, tick=False) as traveller:
         for _ in range(3):
             assert ratelimit.hit(key, 3600)
-            traveller.shift(400)  # more than the 300 s a database cache gives a key stored without a timeout
+            traveller.shift(400)  # more than the 300 s the database cache gave a key stored again by its incr
         assert _count(key) == 3
         assert ratelimit.is_limited(key, 3)
         traveller.move_to(START + 3590)
@@ -50,7 +37,7 @@ def test_a_long_window_outlives_the_caches_default_timeout(any_cache):
         assert not ratelimit.is_limited(key, 3)
 
 
-def test_attempts_do_not_extend_a_short_window(any_cache):
+def test_attempts_do_not_extend_a_short_window():
     key = ratelimit.make_key("test", "short")
     with time_machine.travel(START, tick=False) as traveller:
         assert ratelimit.hit(key, 60)
@@ -67,7 +54,7 @@ def test_attempts_do_not_extend_a_short_window(any_cache):
         assert _count(key) == 0
 
 
-def test_a_reset_forgets_the_window(any_cache):
+def test_a_reset_forgets_the_window():
     key = ratelimit.make_key("test", "reset")
     with time_machine.travel(START, tick=False) as traveller:
         for _ in range(5):
@@ -82,7 +69,7 @@ def test_a_reset_forgets_the_window(any_cache):
         assert _count(key) == 0
 
 
-def test_the_login_lockout_lasts_its_fifteen_minutes(any_cache, client, citizen, password, settings):
+def test_the_login_lockout_lasts_its_fifteen_minutes(client, citizen, password, settings):
     """Five wrong passwords a minute apart lock the account on this device until fifteen minutes after the first,
     even ten minutes after the last; the right password is refused until then, and accepted after."""
     settings.LOGIN_MAX_FAILURES = 5
@@ -101,27 +88,66 @@ def test_the_login_lockout_lasts_its_fifteen_minutes(any_cache, client, citizen,
         assert "_auth_user_id" in client.session
 
 
-@pytest.fixture
-def redis_cache():
-    location = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(location).ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis server on 127.0.0.1:6379")
-    with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location}}
-    ):
-        cache.clear()
-        yield redis.Redis.from_url(location)
-        cache.clear()
+def test_of_many_attempts_only_the_limit_passes_and_the_window_is_kept():
+    key = ratelimit.make_key("test", "attempt")
+    with time_machine.travel(START, tick=False) as traveller:
+        passed = [ratelimit.attempt(key, limit=3, window_seconds=60, label="quelqu'un") for _ in range(5)]
+        assert passed == [True, True, True, False, False]
+        counter = RateCounter.objects.get(key=key)
+        assert (counter.scope, counter.label, counter.count, counter.limit) == ("test", "quelqu'un", 5, 3)
+        assert counter.is_locked and RateCounter.objects.locked().filter(key=key).exists()
+        traveller.shift(61)
+        assert ratelimit.attempt(key, limit=3, window_seconds=60)
+        assert _count(key) == 1
 
 
-def test_on_redis_attempts_leave_the_end_of_the_window_where_it_was(redis_cache):
-    key = ratelimit.make_key("test", "redis")
-    assert ratelimit.hit(key, 60)
-    time.sleep(3)
-    assert ratelimit.hit(key, 60)
-    assert _count(key) == 2
-    # Redis keeps expiries in milliseconds, the window's end is kept to the second above: the key lives at most
-    # a second past the end of its window, never another 60 s.
-    assert 0 < redis_cache.pttl(cache.make_and_validate_key(key)) <= 59_000
+def test_an_attempt_given_back_is_no_longer_counted():
+    key = ratelimit.make_key("test", "give-back")
+    ratelimit.attempt(key, limit=3, window_seconds=60)
+    ratelimit.attempt(key, limit=3, window_seconds=60)
+    ratelimit.give_back(key)
+    assert _count(key) == 1
+
+
+def test_the_purge_deletes_only_the_counters_whose_window_is_over(capsys):
+    with time_machine.travel(START, tick=False) as traveller:
+        ratelimit.hit(ratelimit.make_key("test", "short"), 60)
+        ratelimit.hit(ratelimit.make_key("test", "long"), 3600)
+        traveller.shift(61)
+        call_command("ratelimits_purge")
+    assert "1 compteur(s) expiré(s) supprimé(s)." in capsys.readouterr().out
+    assert list(RateCounter.objects.values_list("key", flat=True)) == [ratelimit.make_key("test", "long")]
+
+
+def test_every_function_refuses_when_the_counters_cannot_be_reached(ratelimit_store_down):
+    key = ratelimit.make_key("test", "down")
+    assert ratelimit.is_limited(key, 5)
+    assert not ratelimit.hit(key, 60)
+    assert not ratelimit.attempt(key, limit=5, window_seconds=60)
+    ratelimit.give_back(key)  # logged, not raised
+    ratelimit.reset(key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_attempts_let_no_more_than_the_limit_through():
+    """Twenty requests at once on one key, each on its own database connection: five pass, twenty are counted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: concurrency is PostgreSQL's to show")
+    key = ratelimit.make_key("test", "concurrent")
+    barrier = threading.Barrier(20)
+    results: list[bool] = []
+
+    def one() -> None:
+        barrier.wait()
+        try:
+            results.append(ratelimit.attempt(key, limit=5, window_seconds=60))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 15 + [True] * 5
+    assert RateCounter.objects.get(key=key).count == 20

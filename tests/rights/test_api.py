@@ -152,8 +152,7 @@ def test_the_api_is_rate_limited_per_client(client, settings):
     assert other.status_code == 400
 
 
-def test_the_api_refuses_when_the_rate_limit_store_is_down(client, monkeypatch):
-    monkeypatch.setattr(cache, "get", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("down")))
+def test_the_api_refuses_when_the_rate_limit_store_is_down(client, ratelimit_store_down):
     assert client.post("/api/v1/calculate", data=b"{}", content_type="application/json").status_code == 429
 
 

@@ -45,13 +45,16 @@ def limited(request: HttpRequest, kind: str) -> bool:
             ("account", str(request.user.pk), settings.APPOINTMENTS_BOOKINGS_PER_ACCOUNT, 24 * 3600),
             ("ip", ip, settings.APPOINTMENTS_BOOKINGS_PER_IP, 3600),
         ]
-    keys = [
-        (ratelimit.make_key(f"appointments-{kind}-{scope}", ident), limit, window)
+    # Counted before the answer, one rule after the other: the first one refused stops the count.
+    return not all(
+        ratelimit.attempt(
+            ratelimit.make_key(f"appointments-{kind}-{scope}", ident),
+            limit=limit,
+            window_seconds=window,
+            label=request.user.email if scope == "account" else ip,
+        )
         for scope, ident, limit, window in rules
-    ]
-    if any(ratelimit.is_limited(key, limit) for key, limit, _w in keys):
-        return True
-    return not all([ratelimit.hit(key, window) for key, _l, window in keys])
+    )
 
 
 def free_days(agenda: Agenda, channel: str = BookingChannel.ONLINE, exclude: Slot | None = None) -> list:
