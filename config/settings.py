@@ -174,6 +174,15 @@ EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600
 # Brute-force protection, keyed on (account, IP): a counter at a France Services desk shares one address.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Across every address: past this many login attempts on one account within the window, only browsers that logged
+# in to it before, or that open the link then emailed to it, may still try its password (an attacker who rotates
+# addresses is stopped, the person is not locked out). Such a browser is remembered this many days.
+LOGIN_ACCOUNT_MAX_FAILURES = env_int("LOGIN_ACCOUNT_MAX_FAILURES", 20)
+LOGIN_ACCOUNT_WINDOW_SECONDS = env_int("LOGIN_ACCOUNT_WINDOW_SECONDS", 24 * 3600)
+LOGIN_TRUSTED_BROWSER_DAYS = env_int("LOGIN_TRUSTED_BROWSER_DAYS", 180)
+# Password-reset and registration requests per hour and per client address.
+PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 30)
+REGISTRATIONS_PER_IP = env_int("REGISTRATIONS_PER_IP", 20)
 
 # Sessions: staff sessions end after inactivity and at most after a working day; citizens stay logged in
 # up to SESSION_COOKIE_AGE (7 days) from their login.

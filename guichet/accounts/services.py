@@ -1,6 +1,7 @@
 """Writes on accounts, persons, households and consents. Each one is audited."""
 
 import datetime
+import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guichet.accounts import known_browsers
 from guichet.accounts.enums import LEGACY_RESOURCE_KINDS, RENTING, ConsentPurpose, Role
 from guichet.accounts.models import (
     VERIFIED_IDENTITY_FIELDS,
@@ -34,7 +36,12 @@ from guichet.audit.services import event_record
 from guichet.core import ratelimit
 from guichet.core.models import RateCounter
 
+logger = logging.getLogger(__name__)
+
 EMAIL_VERIFY_SALT = "guichet.accounts.email-verify"
+LOGIN_UNLOCK_SALT = "guichet.accounts.login-unlock"
+# Links emailed at most this many times per account and per LOGIN_ACCOUNT_WINDOW_SECONDS.
+UNLOCK_MAILS_PER_WINDOW = 3
 
 
 @transaction.atomic
@@ -266,40 +273,125 @@ class LoginRefused(Exception):
 
 
 def _login_key(email: str, ip: str) -> str:
-    return ratelimit.make_key("login", email.strip().lower(), ip)
+    return ratelimit.make_key("login", email, ip)
+
+
+def _locked_here() -> LoginRefused:
+    minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
+    return LoginRefused(
+        _(
+            "Trop de tentatives pour ce compte depuis cet appareil. Réessayez dans %(minutes)d minutes "
+            "ou réinitialisez votre mot de passe."
+        )
+        % {"minutes": minutes},
+        locked=True,
+    )
 
 
 def login_attempt(*, request: HttpRequest, email: str, password: str) -> User:
-    """Check a password login, counting failures per (account, IP) pair, and open the session.
+    """Check a password login and open the session; two counters keep guessing slow.
 
-    Failures are never counted per IP alone: a France Services counter puts many people behind one address.
-    If the counter store is down, logins are refused rather than left unprotected.
+    Per (account, IP) pair: ``LOGIN_MAX_FAILURES`` attempts, then the pair is locked for ``LOGIN_LOCKOUT_SECONDS``
+    (never per IP alone: a France Services counter puts many people behind one address). Per account, across every
+    address: past ``LOGIN_ACCOUNT_MAX_FAILURES`` attempts in ``LOGIN_ACCOUNT_WINDOW_SECONDS``, only browsers known to
+    the account may try its password; any other one is refused unheard and a link to allow it is emailed to the
+    account. Attempts are counted before the password is checked, so parallel requests get no more guesses; a
+    successful login gives its attempt back. If the counters cannot be reached, logins are refused.
     """
-    key = _login_key(email, ratelimit.client_ip(request))
-    target = User.objects.filter(email__iexact=email.strip()).first()
+    email = email.strip().lower()
+    ip = ratelimit.client_ip(request)
+    key = _login_key(email, ip)
+    target = User.objects.filter(email__iexact=email).first()
     if ratelimit.is_limited(key, settings.LOGIN_MAX_FAILURES):
         event_record(action=AuditAction.LOGIN_LOCKED, subject=target)
-        minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
-        raise LoginRefused(
-            _(
-                "Trop de tentatives pour ce compte depuis cet appareil. Réessayez dans %(minutes)d minutes "
-                "ou réinitialisez votre mot de passe."
-            )
-            % {"minutes": minutes},
-            locked=True,
-        )
-    user = authenticate(request, email=email, password=password)
-    if user is None:
-        ratelimit.hit(key, settings.LOGIN_LOCKOUT_SECONDS)
-        event_record(action=AuditAction.LOGIN_FAILED, subject=target)
-        raise LoginRefused(_("Adresse électronique ou mot de passe incorrect."))
-    if user.email_verified_at is None:
+        raise _locked_here()
+    if target is not None and target.is_active and target.email_verified_at is None:
+        # Said before the password is checked, whatever it is: this answer must not tell that it was right.
         raise LoginRefused(
             _("Votre adresse n'est pas encore vérifiée. Ouvrez le lien reçu par courriel ou demandez-en un nouveau.")
         )
+    account_key = None
+    if target is None or not known_browsers.is_known(request, target):
+        account_key = ratelimit.make_key("login-account", email)
+        if not ratelimit.attempt(
+            account_key,
+            limit=settings.LOGIN_ACCOUNT_MAX_FAILURES,
+            window_seconds=settings.LOGIN_ACCOUNT_WINDOW_SECONDS,
+            label=email,
+        ):
+            event_record(action=AuditAction.LOGIN_LOCKED, subject=target, data={"across_addresses": True})
+            if target is not None and target.is_active:
+                login_unlock_link_send(user=target)
+            raise LoginRefused(
+                _(
+                    "Trop d'essais ont échoué sur ce compte. Par précaution, il n'accepte plus de connexion depuis un "
+                    "nouvel appareil. Connectez-vous depuis un appareil que vous avez déjà utilisé, ou ouvrez sur "
+                    "celui-ci le lien que nous avons envoyé à l'adresse du compte."
+                ),
+                locked=True,
+            )
+    if not ratelimit.attempt(
+        key, limit=settings.LOGIN_MAX_FAILURES, window_seconds=settings.LOGIN_LOCKOUT_SECONDS, label=f"{email} {ip}"
+    ):
+        # Another request of the same pair was counted first: this one is not a guess.
+        if account_key is not None:
+            ratelimit.give_back(account_key)
+        event_record(action=AuditAction.LOGIN_LOCKED, subject=target)
+        raise _locked_here()
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        event_record(action=AuditAction.LOGIN_FAILED, subject=target)
+        raise LoginRefused(_("Adresse électronique ou mot de passe incorrect."))
     ratelimit.reset(key)
+    if account_key is not None:
+        ratelimit.give_back(account_key)
     login(request, user)  # rotates the session key: no session fixation
     event_record(action=AuditAction.LOGIN, actor=user, subject=user)
+    return user
+
+
+def login_unlock_token(user: User) -> str:
+    return signing.dumps({"u": str(user.public_id)}, salt=LOGIN_UNLOCK_SALT)
+
+
+def login_unlock_link_send(*, user: User) -> bool:
+    """Email the account a link that allows a browser to try its password past the ceiling; False when not sent.
+
+    At most ``UNLOCK_MAILS_PER_WINDOW`` a window, so that an attacker cannot flood the person's mailbox.
+    """
+    key = ratelimit.make_key("login-unlock-mail", str(user.pk))
+    if not ratelimit.attempt(
+        key, limit=UNLOCK_MAILS_PER_WINDOW, window_seconds=settings.LOGIN_ACCOUNT_WINDOW_SECONDS, label=user.email
+    ):
+        return False
+    link = settings.SITE_URL + reverse("accounts:login_unlock", args=[login_unlock_token(user)])
+    context = {"link": link, "hours": settings.LOGIN_ACCOUNT_WINDOW_SECONDS // 3600}
+    try:
+        send_mail(
+            subject=_("Guichet : autoriser un appareil à se connecter à votre compte"),
+            message=render_to_string("accounts/email/login_unlock.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except OSError:
+        logger.exception("login unlock link not sent")
+        return False
+    event_record(action=AuditAction.LOGIN_UNLOCK_LINK_SENT, subject=user, target=user)
+    return True
+
+
+def login_unlock(*, token: str) -> User:
+    """The account whose emailed link this is; the caller remembers the browser for it. Raises ValidationError."""
+    try:
+        payload = signing.loads(token, salt=LOGIN_UNLOCK_SALT, max_age=settings.LOGIN_ACCOUNT_WINDOW_SECONDS)
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("Ce lien a expiré. Demandez-en un nouveau.")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("Ce lien n'est pas valide.")) from exc
+    user = User.objects.filter(public_id=payload.get("u"), is_active=True).first()
+    if user is None:
+        raise ValidationError(_("Ce lien n'est pas valide."))
+    event_record(action=AuditAction.LOGIN_DEVICE_ALLOWED, actor=user, subject=user, target=user)
     return user
 
 

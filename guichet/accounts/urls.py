@@ -10,6 +10,7 @@ urlpatterns = [
     path("verification/renvoyer/", views.resend_verification, name="resend_verification"),
     path("verification/<str:token>/", views.verify_email, name="verify_email"),
     path("connexion/", views.login_view, name="login"),
+    path("connexion/autoriser/<str:token>/", views.login_unlock, name="login_unlock"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("securite/activation/", security_views.otp_setup, name="otp_setup"),
     path("securite/activation/<str:token>/", security_views.otp_enrolment_link, name="otp_enrolment_link"),

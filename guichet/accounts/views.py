@@ -9,7 +9,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guichet.accounts import household_form, oidc, services
+from guichet.accounts import household_form, known_browsers, oidc, services
 from guichet.accounts.enums import ConsentPurpose
 from guichet.accounts.forms import (
     HousingForm,
@@ -42,8 +42,9 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:profile")
     form = RegistrationForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        key = ratelimit.make_key("register", ratelimit.client_ip(request))
-        if ratelimit.is_limited(key, 20) or not ratelimit.hit(key, 3600):
+        ip = ratelimit.client_ip(request)
+        key = ratelimit.make_key("register", ip)
+        if not ratelimit.attempt(key, limit=settings.REGISTRATIONS_PER_IP, window_seconds=3600, label=ip):
             form.add_error(None, _("Trop d'inscriptions depuis cette adresse. Réessayez dans une heure."))
         else:
             try:
@@ -91,8 +92,9 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     form = ResendVerificationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
-        key = ratelimit.make_key("verify-resend", email, ratelimit.client_ip(request))
-        if ratelimit.is_limited(key, 3) or not ratelimit.hit(key, 3600):
+        ip = ratelimit.client_ip(request)
+        key = ratelimit.make_key("verify-resend", email, ip)
+        if not ratelimit.attempt(key, limit=3, window_seconds=3600, label=f"{email} {ip}"):
             form.add_error(None, _("Trop de demandes pour cette adresse. Réessayez dans une heure."))
         else:
             user = User.objects.filter(email__iexact=email, email_verified_at__isnull=True).first()
@@ -108,16 +110,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.login_attempt(
+            user = services.login_attempt(
                 request=request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
             )
         except services.LoginRefused as refused:
             form.add_error(None, refused.message)
         else:
             next_url = request.POST.get("next") or request.GET.get("next")
-            if next_url and _is_safe(request, next_url):
-                return redirect(next_url)
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            response = redirect(next_url if next_url and _is_safe(request, next_url) else settings.LOGIN_REDIRECT_URL)
+            known_browsers.remember(request, response, user)
+            return response
     return render(
         request,
         "accounts/login.html",
@@ -128,6 +130,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
             "oidc_provider": settings.OIDC_PROVIDER_NAME,
         },
     )
+
+
+@public
+def login_unlock(request: HttpRequest, token: str) -> HttpResponse:
+    """The link emailed when an account's login ceiling is reached: this browser may then try the password."""
+    try:
+        user = services.login_unlock(token=token)
+    except ValidationError as exc:
+        return render(request, "accounts/login_unlock_failed.html", {"reason": exc.messages[0]})
+    messages.success(request, _("Cet appareil est autorisé : connectez-vous avec votre mot de passe."))
+    response = redirect("accounts:login")
+    known_browsers.remember(request, response, user)
+    return response
 
 
 def _is_safe(request: HttpRequest, url: str) -> bool:
@@ -153,8 +168,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form):
-        key = ratelimit.make_key("password-reset", form.cleaned_data["email"].lower())
-        if ratelimit.is_limited(key, 5) or not ratelimit.hit(key, 3600):
+        # The client's IP first: random emails sent from one IP write no counter once that IP is over its limit.
+        ip = ratelimit.client_ip(self.request)
+        email = form.cleaned_data["email"].lower()
+        by_ip = ratelimit.make_key("password-reset-ip", ip)
+        if not ratelimit.attempt(by_ip, limit=settings.PASSWORD_RESETS_PER_IP, window_seconds=3600, label=ip):
+            form.add_error(None, _("Trop de demandes depuis cet appareil. Réessayez dans une heure."))
+            return self.form_invalid(form)
+        by_email = ratelimit.make_key("password-reset", email)
+        if not ratelimit.attempt(by_email, limit=5, window_seconds=3600, label=email):
             form.add_error(None, _("Trop de demandes pour cette adresse. Réessayez dans une heure."))
             return self.form_invalid(form)
         return super().form_valid(form)

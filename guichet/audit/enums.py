@@ -6,6 +6,8 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Connexion")
     LOGIN_FAILED = "login_failed", _("Échec de connexion")
     LOGIN_LOCKED = "login_locked", _("Connexion bloquée après trop d'échecs")
+    LOGIN_UNLOCK_LINK_SENT = "login_unlock_link_sent", _("Lien pour autoriser un appareil à se connecter envoyé")
+    LOGIN_DEVICE_ALLOWED = "login_device_allowed", _("Appareil autorisé à se connecter par le lien reçu par courriel")
     LOCK_LIFTED = "lock_lifted", _("Blocage levé par un administrateur")
     LOGOUT = "logout", _("Déconnexion")
     REGISTERED = "registered", _("Inscription")

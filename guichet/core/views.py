@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -21,7 +22,11 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
 
 @public
 def personal_data(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/personal_data.html")
+    context = {
+        "browser_days": settings.LOGIN_TRUSTED_BROWSER_DAYS,
+        "attempts_hours": settings.LOGIN_ACCOUNT_WINDOW_SECONDS // 3600,
+    }
+    return render(request, "core/personal_data.html", context)
 
 
 @public

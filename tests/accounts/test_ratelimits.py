@@ -31,7 +31,7 @@ def test_password_reset_keeps_refusing_while_the_cache_is_down(client, citizen, 
     for _ in range(2):
         response = client.post("/compte/mot-de-passe/oublie/", {"email": citizen.email})
         assert response.status_code == 200
-        assert "Trop de demandes pour cette adresse. Réessayez dans une heure." in _page(response)
+        assert "Trop de demandes depuis cet appareil. Réessayez dans une heure." in _page(response)
     assert mailoutbox == []
 
 
