@@ -167,18 +167,19 @@ class GuichetServer:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "RIGHTS_API_RATE_LIMIT": "1000000",  # the benchmark is one client sending many requests
             "DATABASE_CONN_MAX_AGE": "60",  # as deployed (and as ``benchmarks/booking.py`` runs it)
-            # A database of its own, for the rate limiter's cache: the demo's data is never touched.
+            # A database of its own, for the rate limiter's counters: the demo's data is never touched.
             "GUICHET_DATA_DIR": self.data_dir.name,
             "DATABASE_URL": f"sqlite:///{self.data_dir.name}/benchmark.sqlite3",
         }
-        # The rate limiter's cache (the database by default) must exist, or the API refuses every request.
-        subprocess.run(
-            [str(Path(sys.executable).parent / "guichet"), "createcachetable"],
-            cwd=root,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        # The rate limiter's counters (a table) and the cache must exist, or the API refuses every request.
+        for command in (["migrate", "--no-input"], ["createcachetable"]):
+            subprocess.run(
+                [str(Path(sys.executable).parent / "guichet"), *command],
+                cwd=root,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         command = [
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi:application",

@@ -215,6 +215,15 @@ OIDC_VERIFY_TLS = env_bool("OIDC_VERIFY_TLS", True)
 
 # Requests per minute and per client address on the public rights API (each one runs a simulation).
 RIGHTS_API_RATE_LIMIT = env_int("RIGHTS_API_RATE_LIMIT", 60)
+# What one request to the rights API may ask (guichet/rights/budget.py), checked before computing, and its time.
+RIGHTS_API_MAX_BYTES = env_int("RIGHTS_API_MAX_BYTES", 512 * 1024)
+RIGHTS_API_MAX_PERSONS = env_int("RIGHTS_API_MAX_PERSONS", 30)
+RIGHTS_API_MAX_INSTANCES = env_int("RIGHTS_API_MAX_INSTANCES", 30)
+RIGHTS_API_MAX_COMPUTATIONS = env_int("RIGHTS_API_MAX_COMPUTATIONS", 200)
+RIGHTS_API_MAX_PERIODS = env_int("RIGHTS_API_MAX_PERIODS", 14)
+RIGHTS_API_YEARS_BACK = env_int("RIGHTS_API_YEARS_BACK", 6)
+RIGHTS_API_YEARS_AHEAD = env_int("RIGHTS_API_YEARS_AHEAD", 1)
+RIGHTS_API_TIME_LIMIT_SECONDS = env_int("RIGHTS_API_TIME_LIMIT_SECONDS", 10)
 # Load the rights engine and run a first calculation when a server process starts (see config/wsgi.py).
 RIGHTS_WARM_UP = env_bool("RIGHTS_WARM_UP", True)
 
@@ -250,15 +259,6 @@ APPOINTMENTS_BOOKINGS_PER_IP = env_int("APPOINTMENTS_BOOKINGS_PER_IP", 100)  # p
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-# What one request to the rights API may ask (guichet/rights/budget.py), checked before computing, and its time.
-RIGHTS_API_MAX_BYTES = env_int("RIGHTS_API_MAX_BYTES", 512 * 1024)
-RIGHTS_API_MAX_PERSONS = env_int("RIGHTS_API_MAX_PERSONS", 30)
-RIGHTS_API_MAX_INSTANCES = env_int("RIGHTS_API_MAX_INSTANCES", 30)
-RIGHTS_API_MAX_COMPUTATIONS = env_int("RIGHTS_API_MAX_COMPUTATIONS", 200)
-RIGHTS_API_MAX_PERIODS = env_int("RIGHTS_API_MAX_PERIODS", 14)
-RIGHTS_API_YEARS_BACK = env_int("RIGHTS_API_YEARS_BACK", 6)
-RIGHTS_API_YEARS_AHEAD = env_int("RIGHTS_API_YEARS_AHEAD", 1)
-RIGHTS_API_TIME_LIMIT_SECONDS = env_int("RIGHTS_API_TIME_LIMIT_SECONDS", 10)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
@@ -335,8 +335,12 @@ PERMISSIONS_POLICY = env_str("PERMISSIONS_POLICY") or ", ".join(
         "xr-spatial-tracking",
     )
 )
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of the site append to X-Forwarded-For (the client's address is the one the outermost
+# of them saw): 1 behind one proxy, 2 behind a load balancer and a proxy; 0 when the site is reached directly.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1 if BEHIND_PROXY else 0)
 
 
 def _oidc_origin() -> list[str]:

@@ -45,6 +45,7 @@ POLICY = {
     "accounts:resend_verification": PUBLIC,
     "accounts:verify_email": PUBLIC,
     "accounts:login": PUBLIC,
+    "accounts:login_unlock": PUBLIC,  # a link from the account's email that lets this browser log in
     "accounts:logout": {**dict.fromkeys(ROLES, "method")},
     "accounts:password_reset": PUBLIC,
     "accounts:password_reset_done": PUBLIC,
@@ -62,6 +63,8 @@ POLICY = {
     "accounts:journal": LOGGED_IN,
     # Second factor pages: a staff user who already passed it is sent on.
     "accounts:otp_setup": STAFF_ONLY,
+    # A second-factor enrolment link from an administrator: staff only (a bad link redirects with a message).
+    "accounts:otp_enrolment_link": STAFF_ONLY,
     "accounts:otp_verify": STAFF_ONLY,
     # FranceConnect: public, but absent (404) when no provider is configured, as in these tests.
     "accounts:oidc_start": dict.fromkeys(ROLES, "missing"),
@@ -160,6 +163,7 @@ POLICY = {
     "mediation:mine": CITIZEN_ONLY,
     "mediation:my_mandate_accept": CITIZEN_POST_ONLY,
     "mediation:my_mandate_revoke": CITIZEN_POST_ONLY,
+    "mediation:my_mandate_refuse": CITIZEN_POST_ONLY,
     "mediation:my_authorization_revoke": CITIZEN_POST_ONLY,
     "mediation:takeover": {"anonymous": "ok", **dict.fromkeys(ROLES[1:], "redirect")},
 }
@@ -494,6 +498,7 @@ ISOLATION = {
     "mediation:authorization_revoke": ("mediator", _other_organisations_authorization),
     "mediation:my_mandate_accept": ("citizen", _others_mandate),
     "mediation:my_mandate_revoke": ("citizen", _others_mandate),
+    "mediation:my_mandate_refuse": ("citizen", _others_mandate),
     "mediation:my_authorization_revoke": ("citizen", _others_authorization),
 }
 

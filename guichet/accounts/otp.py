@@ -80,8 +80,12 @@ def _limit_key(user: User) -> str:
 
 
 def _check_rate(user: User) -> str:
+    """Count this code attempt before checking it, so that parallel guesses cannot all pass one check; a right code
+    resets the count (only wrong codes add up)."""
     key = _limit_key(user)
-    if ratelimit.is_limited(key, settings.OTP_MAX_FAILURES):
+    if not ratelimit.attempt(
+        key, limit=settings.OTP_MAX_FAILURES, window_seconds=settings.OTP_LOCKOUT_SECONDS, label=user.email
+    ):
         raise OtpRefused(
             _("Trop de codes incorrects. Réessayez dans %(minutes)d minutes ou contactez votre administrateur.")
             % {"minutes": settings.OTP_LOCKOUT_SECONDS // 60}
@@ -90,7 +94,7 @@ def _check_rate(user: User) -> str:
 
 
 def _failed(user: User, key: str) -> None:
-    ratelimit.hit(key, settings.OTP_LOCKOUT_SECONDS, limit=settings.OTP_MAX_FAILURES, label=user.email)
+    # The attempt was counted by ``_check_rate``; a wrong code keeps it counted.
     event_record(action=AuditAction.LOGIN_OTP_FAILED, actor=user, subject=user)
 
 

@@ -29,10 +29,17 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    """The client's address: behind ``TRUSTED_PROXIES`` proxies, the address the outermost of them saw.
+
+    Each proxy appends the address of whoever connected to it to ``X-Forwarded-For``: counted from the right, the
+    entry number ``TRUSTED_PROXIES`` is the one the outermost trusted proxy wrote; entries further left are the
+    client's own words. Without trusted proxies, the connection's address.
+    """
+    proxies = settings.TRUSTED_PROXIES
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:
-            return forwarded.split(",")[-1].strip()
+            return forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -430,7 +430,7 @@ def takeover(request: HttpRequest) -> HttpResponse:
     form = TakeoverForm(posted(request))
     if request.method == "POST" and form.is_valid():
         key = ratelimit.make_key("takeover", ratelimit.client_ip(request))
-        if ratelimit.is_limited(key, 20) or not ratelimit.hit(key, 3600):
+        if not ratelimit.attempt(key, limit=20, window_seconds=3600, label=ratelimit.client_ip(request)):
             form.add_error(None, _("Trop d'essais depuis cet appareil. Réessayez dans une heure."))
         else:
             data = form.cleaned_data

@@ -167,8 +167,9 @@ def _error(message: str, status: int) -> JsonResponse:
 
 
 def _limited(request: HttpRequest) -> JsonResponse | None:
-    key = ratelimit.make_key("rights-api", ratelimit.client_ip(request))
-    if ratelimit.is_limited(key, settings.RIGHTS_API_RATE_LIMIT) or not ratelimit.hit(key, 60):
+    address = ratelimit.client_ip(request)
+    key = ratelimit.make_key("rights-api", address)
+    if not ratelimit.attempt(key, limit=settings.RIGHTS_API_RATE_LIMIT, window_seconds=60, label=address):
         response = _error(_("Trop de requêtes : réessayez dans une minute."), 429)
         response["Retry-After"] = "60"
         return response

@@ -151,3 +151,28 @@ def test_concurrent_attempts_let_no_more_than_the_limit_through():
         thread.join()
     assert sorted(results) == [False] * 15 + [True] * 5
     assert RateCounter.objects.get(key=key).count == 20
+
+
+def _request(forwarded: str | None, remote: str = "10.0.0.2"):
+    from django.test import RequestFactory
+
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return RequestFactory().get("/", REMOTE_ADDR=remote, **headers)
+
+
+def test_behind_two_proxies_each_client_keeps_its_own_address(settings):
+    # The outer proxy appends the client's address, the inner one the outer proxy's: counted from the right, the
+    # second entry is the client. Taking the last entry would give every client the outer proxy's address.
+    settings.TRUSTED_PROXIES = 2
+    assert ratelimit.client_ip(_request("203.0.113.7, 10.0.0.1")) == "203.0.113.7"
+    assert ratelimit.client_ip(_request("198.51.100.9, 10.0.0.1")) == "198.51.100.9"
+    # What the client itself wrote on the left is not believed.
+    assert ratelimit.client_ip(_request("6.6.6.6, 203.0.113.7, 10.0.0.1")) == "203.0.113.7"
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings):
+    settings.TRUSTED_PROXIES = 0
+    assert ratelimit.client_ip(_request("6.6.6.6", remote="192.0.2.4")) == "192.0.2.4"
+    settings.TRUSTED_PROXIES = 1
+    assert ratelimit.client_ip(_request("6.6.6.6, 192.0.2.9")) == "192.0.2.9"
+    assert ratelimit.client_ip(_request(None, remote="192.0.2.4")) == "192.0.2.4"

@@ -112,7 +112,7 @@ def test_the_openapi_document_is_published(client):
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        (b"{pas du json", "Invalid JSON"),
+        (b"{pas du json", "pas du JSON valide"),
         (b"[1, 2]", "must be a JSON object"),
         (b"", "must be a JSON object"),
     ],
