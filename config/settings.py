@@ -64,6 +64,9 @@ AUDIT_CHAIN_KEY, AUDIT_CHAIN_OLD_KEYS = _audit_chain_keys()
 # Where `guichet audit_publish` appends each day's head of the journal, and who receives it by email (optional).
 AUDIT_HEADS_FILE = Path(env_str("AUDIT_HEADS_FILE") or DATA_DIR / "audit_heads.txt")
 AUDIT_HEADS_EMAIL = env_list("AUDIT_HEADS_EMAIL", [])
+# How long an event may wait to be chained before `guichet audit_verify` reports it (writers chain events at once
+# when they can; `guichet audit_sequence`, every minute, chains those left behind).
+AUDIT_CHAIN_GRACE_SECONDS = env_int("AUDIT_CHAIN_GRACE_SECONDS", 600)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -58,7 +58,7 @@ def password():
 # (browser tests, live server, transaction=True) end with a flush of every table; pytest-django runs it after
 # every function fixture is torn down, so no fixture can bracket it. The flush itself is wrapped instead:
 # triggers lifted just for it, put back right after.
-_TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
+_TRIGGERS = importlib.import_module("guichet.audit.migrations.0005_sealed_events")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -433,5 +433,5 @@ def consent_withdraw(request: HttpRequest, public_id) -> HttpResponse:
 
 def journal(request: HttpRequest) -> HttpResponse:
     person = getattr(request.user, "person", None)
-    events = AuditEvent.objects.about(person.pseudonym).order_by("-seq")[:200] if person else []
+    events = AuditEvent.objects.about(person.pseudonym).order_by("-id")[:200] if person else []
     return render(request, "accounts/journal.html", {"events": events, "me": person.pseudonym if person else None})

@@ -9,6 +9,7 @@ before a published head.
 import datetime
 import hmac
 import importlib
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,16 +33,91 @@ from guichet.audit.heads import (
 from guichet.audit.keys import ChainKey, KeyRing, key_ring
 from guichet.audit.models import GENESIS_HASH, AuditEvent
 
-# Any constant works: it names the PostgreSQL advisory lock that serialises writers of the chain.
-_CHAIN_LOCK_KEY = 0x6775696368  # "guich"
+# Any constant works: it names the PostgreSQL advisory lock held by the one transaction chaining events at a time.
+_SEQUENCER_LOCK_KEY = 0x6775696368  # "guich"
+# Events a writer chains on its way (its own and those waiting before it); the rest are left to the next one.
+_INLINE_BATCH = 100
+_BATCH = 1000
+
+logger = logging.getLogger(__name__)
 
 
-def _chain_lock() -> None:
-    """Serialise the writers of the chain until the end of the current transaction."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    # SQLite runs every transaction IMMEDIATE (see settings), so writers are already serialised.
+def _sequencer_lock(*, wait: bool) -> bool:
+    """Become the sequencer until the end of the current transaction; False if another transaction is (no wait)."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite runs every transaction IMMEDIATE (see settings): writers are one at a time already
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEQUENCER_LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEQUENCER_LOCK_KEY])
+        return cursor.fetchone()[0]
+
+
+def _seal(event: AuditEvent, key: ChainKey) -> str:
+    return f"{key.id}:{key.mac(event.sealed())}"
+
+
+def _seal_verifies(event: AuditEvent, ring: KeyRing) -> bool:
+    key_id, _sep, mac = event.seal.partition(":")
+    key = ring.by_id.get(key_id)
+    return key is not None and key.verifies(event.sealed(), mac)
+
+
+def _chain_waiting(*, limit: int, after_id: int = 0) -> tuple[int | None, list[AuditEvent]]:
+    """Chain the next ``limit`` waiting events after the id ``after_id``, oldest first; the caller is the sequencer.
+
+    Returns the id of the last event read (None when there was none) and the events chained. An event whose seal
+    does not verify (inserted without the key) is left unchained: `audit_chain_verify` names it.
+    """
+    waiting = list(AuditEvent.objects.waiting().filter(id__gt=after_id)[:limit])
+    if not waiting:
+        return None, []
+    ring = key_ring()
+    key = ring.current
+    last = AuditEvent.objects.chained().order_by("-seq").only("seq", "hash").first()
+    seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    chained = []
+    for event in waiting:
+        if not _seal_verifies(event, ring):
+            logger.error("audit event id %s is not sealed by a known key: left unchained", event.pk)
+            continue
+        seq += 1
+        event.seq, event.prev_hash, event.key_id = seq, prev_hash, key.id
+        event.hash = prev_hash = key.mac(event.canonical())
+        chained.append(event)
+    AuditEvent.objects.bulk_update(chained, ["seq", "prev_hash", "key_id", "hash"])
+    return waiting[-1].pk, chained
+
+
+def _chain_all() -> int:
+    """Chain every waiting event, in batches; the caller is the sequencer."""
+    count, after_id = 0, 0
+    while after_id is not None:
+        after_id, chained = _chain_waiting(limit=_BATCH, after_id=after_id)
+        count += len(chained)
+    return count
+
+
+def _chain_soon() -> None:
+    """After a commit that left events waiting: chain them now if no other transaction is doing it."""
+    try:
+        with transaction.atomic():
+            if _sequencer_lock(wait=False):
+                _chain_waiting(limit=_BATCH)
+    except DatabaseError:  # the change is committed with its sealed event: `guichet audit_sequence` will chain it
+        logger.exception("audit events left waiting to be chained")
+
+
+def audit_sequence() -> int:
+    """Chain every sealed event still waiting, waiting for the sequencer's lock; returns how many were chained.
+
+    Writers chain events on their way when nobody else is; this catches the few left behind by a race or a crash.
+    Run by `guichet audit_sequence` (every minute) and before each publication of the journal's head.
+    """
+    with transaction.atomic():
+        _sequencer_lock(wait=True)
+        return _chain_all()
 
 
 def pseudonym_of(who: Any) -> uuid.UUID | None:
@@ -74,17 +150,14 @@ def event_record(
     target: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the journal, chained to the previous one and signed with the current key.
+    """Write one event to the journal in the current transaction, sealed with the current key, and have it chained.
 
     ``actor`` and ``subject`` are users or persons, stored as pseudonyms; ``data`` must hold no personal
-    data (field names that changed, not their values).
+    data (field names that changed, not their values). The event is chained in this transaction when no other
+    one is chaining (then it has its `seq` on return), else just after the commit, never waiting for a lock.
     """
-    _chain_lock()
-    key = key_ring().current
-    last = AuditEvent.objects.order_by("-seq").only("seq", "hash").first()
     target_type, target_id = _target_ref(target)
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
         created_at=timezone.now(),
         actor=pseudonym_of(actor),
         subject=pseudonym_of(subject),
@@ -92,11 +165,16 @@ def event_record(
         target_type=target_type,
         target_id=target_id,
         data=data or {},
-        prev_hash=last.hash if last else GENESIS_HASH,
-        key_id=key.id,
     )
-    event.hash = key.mac(event.canonical())
+    event.seal = _seal(event, key_ring().current)
     event.save(force_insert=True)
+    _last, chained = _chain_waiting(limit=_INLINE_BATCH) if _sequencer_lock(wait=False) else (None, [])
+    for done in chained:
+        if done.pk == event.pk:
+            event.seq, event.prev_hash, event.key_id, event.hash = done.seq, done.prev_hash, done.key_id, done.hash
+            break
+    else:
+        transaction.on_commit(_chain_soon)
     return event
 
 
@@ -108,6 +186,7 @@ class ChainReport:
     head: str  # MAC of the last event that verified (the genesis value for an empty journal)
     head_key_id: str = ""
     heads_checked: int = 0  # published heads the journal was checked against
+    waiting: int = 0  # sealed events written less than AUDIT_CHAIN_GRACE_SECONDS ago and not chained yet
 
     @property
     def ok(self) -> bool:
@@ -149,13 +228,14 @@ def _event_fault(event: AuditEvent, ring: KeyRing, left: set[str], unkeyed_allow
 def audit_chain_verify(
     *, heads: Sequence[PublishedHead] | None = None, batch_size: int = 5000, unkeyed_allowed: bool = False
 ) -> ChainReport:
-    """Walk the whole chain in order and name the first event that does not fit.
+    """Walk the whole chain in order and name the first event that does not fit, then check every event is in it.
 
-    Every event must follow the previous one and verify with its key (`AUDIT_CHAIN_KEY` or one of
+    Every chained event must follow the previous one and verify with its key (`AUDIT_CHAIN_KEY` or one of
     `AUDIT_CHAIN_OLD_KEYS`); once the chain moves to a new key, an older one never signs again. The journal must
     still hold every head published since the last re-key (`heads`, by default read from `AUDIT_HEADS_FILE`) and
-    must not end before the last of them. `unkeyed_allowed` (for the first re-key only) accepts events from before
-    the keyed chain, checked by their plain SHA-256.
+    must not end before the last of them. An event not chained yet must carry a valid seal and be younger than
+    `AUDIT_CHAIN_GRACE_SECONDS`: any other was inserted without the key, or never reached the chain. `unkeyed_allowed`
+    (for the first re-key only) accepts events from before the keyed chain, checked by their plain SHA-256.
     """
     in_force = heads_in_force(list(heads_read(settings.AUDIT_HEADS_FILE) if heads is None else heads))
     published: dict[int, list[PublishedHead]] = {}
@@ -168,7 +248,7 @@ def audit_chain_verify(
     def broken(seq: int, reason: str) -> ChainReport:
         return ChainReport(checked, seq, reason, prev_hash, key_id, len(in_force))
 
-    for event in AuditEvent.objects.order_by("seq", "id").iterator(chunk_size=batch_size):
+    for event in AuditEvent.objects.chained().order_by("seq").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
             return broken(event.seq, f"expected #{expected_seq}, found #{event.seq}")
         if event.prev_hash != prev_hash:
@@ -185,7 +265,20 @@ def audit_chain_verify(
     for head in in_force:
         if head.seq > checked:
             return broken(checked + 1, f"the journal ends at #{checked}, before {head}")
-    return ChainReport(checked, None, "", prev_hash, key_id, len(in_force))
+    oldest_allowed = timezone.now() - datetime.timedelta(seconds=settings.AUDIT_CHAIN_GRACE_SECONDS)
+    waiting = 0
+    for event in AuditEvent.objects.waiting().iterator(chunk_size=batch_size):
+        if not _seal_verifies(event, ring):
+            reason = f"the event id {event.pk} ({event.action}) is not sealed by a known key: inserted without it"
+            return broken(0, reason)
+        if event.created_at < oldest_allowed:
+            return broken(
+                0,
+                f"the event id {event.pk} ({event.action}) of {event.created_at.isoformat()} was never chained "
+                "(is `guichet audit_sequence` run every minute?)",
+            )
+        waiting += 1
+    return ChainReport(checked, None, "", prev_hash, key_id, len(in_force), waiting)
 
 
 def audit_head_publish(*, day: datetime.date | None = None) -> tuple[PublishedHead, bool]:
@@ -203,6 +296,7 @@ def audit_head_publish(*, day: datetime.date | None = None) -> tuple[PublishedHe
         for head in heads:
             if head.date == day:
                 return head, False
+        audit_sequence()
         report = audit_chain_verify(heads=heads)
         if not report.ok:
             _email_alert(report)
@@ -230,14 +324,15 @@ def audit_chain_rekey(*, expect_head: str = "", day: datetime.date | None = None
     with heads_file_locked(path):
         heads = heads_read(path)
         with transaction.atomic():
-            _chain_lock()
+            _sequencer_lock(wait=True)
+            _chain_all()  # what is waiting first, while the keys that sealed it are all still in the ring
             report = audit_chain_verify(heads=heads, unkeyed_allowed=not heads)
             if not report.ok:
                 raise AuditChainBroken(report)
             if expect_head and not AuditEvent.objects.filter(hash=expect_head).exists():
                 reason = "the head given with --expect-head is no longer in the journal"
                 raise AuditChainBroken(ChainReport(report.checked, 0, reason, report.head))
-            first = AuditEvent.objects.exclude(key_id=key.id).order_by("seq").only("seq").first()
+            first = AuditEvent.objects.chained().exclude(key_id=key.id).order_by("seq").only("seq").first()
             if first is None:
                 return 0, None
             count = _events_sign_again(from_seq=first.seq, key=key)
@@ -250,7 +345,7 @@ def audit_chain_rekey(*, expect_head: str = "", day: datetime.date | None = None
     return count, head
 
 
-_TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
+_TRIGGERS = importlib.import_module("guichet.audit.migrations.0005_sealed_events")
 
 
 @contextmanager

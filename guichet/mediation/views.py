@@ -42,7 +42,7 @@ def _actions_by_mandate(person) -> dict[str, list[dict]]:
 
     Each names who acted: the person themself, or the mediator (by their person's pseudonym, or their account).
     """
-    events = list(AuditEvent.objects.about(person.pseudonym).filter(data__has_key="mandate").order_by("-seq")[:500])
+    events = list(AuditEvent.objects.about(person.pseudonym).filter(data__has_key="mandate").order_by("-id")[:500])
     by_pseudonym = {
         p.pseudonym: p.full_name
         for p in Person.objects.filter(

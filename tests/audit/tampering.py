@@ -7,7 +7,7 @@ from django.db import connection
 
 from guichet.audit.models import GENESIS_HASH, AuditEvent
 
-_TRIGGERS = importlib.import_module("guichet.audit.migrations.0002_append_only_triggers")
+_TRIGGERS = importlib.import_module("guichet.audit.migrations.0005_sealed_events")
 
 
 def tamper(sql: str, params=()) -> None:

@@ -11,7 +11,7 @@ from guichet.audit.services import audit_chain_verify
 class Command(BaseCommand):
     help = (
         "Verify the whole audit chain (every event's MAC under its key) against the heads published by "
-        "audit_publish, and name the first inconsistency."
+        "audit_publish, check that every event is chained (or sealed and recent), and name the first inconsistency."
     )
 
     def add_arguments(self, parser):
@@ -35,9 +35,11 @@ class Command(BaseCommand):
             raise CommandError(str(report))
         if expect_head and not AuditEvent.objects.filter(hash=expect_head).exists():
             raise CommandError("Audit chain broken: the head given with --expect-head is no longer in the journal")
+        waiting = f"; {report.waiting} recent events sealed and waiting to be chained" if report.waiting else ""
         self.stdout.write(
             f"Audit chain OK: {report.checked} events, head #{report.checked} "
             f"(key {report.head_key_id or '-'}) {report.head}; {report.heads_checked} published heads checked"
+            f"{waiting}"
         )
         if not report.heads_checked:
             self.stderr.write(
